@@ -1,0 +1,122 @@
+"""All SQL about accounts, credentials and nonces."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from audiences.accounts.models import Account, ApiKey
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a request authenticates against: an active key with its account's products."""
+
+    account_id: int
+    key_id: int
+    consumer_key: str
+    secret_encrypted: str
+    products: tuple[str, ...]
+
+
+async def insert_account(session: AsyncSession, name: str, products: list[str]) -> Account:
+    account = Account(name=name, products=products)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def list_accounts(session: AsyncSession) -> Sequence[tuple[Account, int]]:
+    active_keys = (
+        select(func.count())
+        .where(ApiKey.account_id == Account.account_id, ApiKey.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = await session.execute(select(Account, active_keys).order_by(Account.account_id))
+    return [(account, count) for account, count in rows.tuples()]
+
+
+async def count_accounts(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+async def set_products(session: AsyncSession, account_id: int, products: list[str]) -> None:
+    await session.execute(
+        update(Account).where(Account.account_id == account_id).values(products=products)
+    )
+
+
+async def insert_key(
+    session: AsyncSession, account_id: int, consumer_key: str, secret_encrypted: str
+) -> ApiKey:
+    key = ApiKey(
+        account_id=account_id, consumer_key=consumer_key, secret_encrypted=secret_encrypted
+    )
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def get_key(session: AsyncSession, consumer_key: str) -> ApiKey | None:
+    return await session.scalar(select(ApiKey).where(ApiKey.consumer_key == consumer_key))
+
+
+async def reset_key(session: AsyncSession, key: ApiKey, secret_encrypted: str) -> None:
+    key.secret_encrypted = secret_encrypted
+    key.revoked_at = None
+    await session.flush()
+
+
+async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.consumer_key == consumer_key, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+_CREDENTIAL = text(
+    """
+    SELECT k.account_id, k.key_id, k.consumer_key, k.secret_encrypted, a.products
+    FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
+    WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
+    """
+)
+
+
+async def find_credential(connection: AsyncConnection, consumer_key: str) -> Credential | None:
+    row = (await connection.execute(_CREDENTIAL, {"consumer_key": consumer_key})).first()
+    if row is None:
+        return None
+    return Credential(row[0], row[1], row[2], row[3], tuple(row[4]))
+
+
+_REMEMBER_NONCE = text(
+    """
+    INSERT INTO oauth_nonces (account_id, key_id, nonce) VALUES (:account_id, :key_id, :nonce)
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
+async def remember_nonce(connection: AsyncConnection, credential: Credential, nonce: str) -> bool:
+    """Stores the nonce; False when it was already seen for this key."""
+    result = await connection.execute(
+        _REMEMBER_NONCE,
+        {"account_id": credential.account_id, "key_id": credential.key_id, "nonce": nonce},
+    )
+    return bool(result.rowcount)
+
+
+async def purge_nonces(connection: AsyncConnection, older_than_seconds: int) -> int:
+    result = await connection.execute(
+        text("DELETE FROM oauth_nonces WHERE seen_at < now() - make_interval(secs => :secs)"),
+        {"secs": older_than_seconds},
+    )
+    return int(result.rowcount)

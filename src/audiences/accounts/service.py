@@ -1,0 +1,103 @@
+"""Accounts and their credentials: secrets are made here, shown once, stored encrypted."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.accounts import repository
+from audiences.accounts.errors import AccountNotFound, ConsumerKeyTaken
+from audiences.accounts.models import Account
+from audiences.contacts import service as contacts_service
+from audiences.core.credentials import SecretBox, new_consumer_key, new_consumer_secret
+from audiences.core.settings import parse_products
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    account_id: int
+    account_name: str
+    products: list[str]
+    consumer_key: str
+    consumer_secret: str
+
+
+async def create_account(
+    session: AsyncSession,
+    box: SecretBox,
+    name: str,
+    products: list[str],
+    consumer_key: str | None = None,
+    consumer_secret: str | None = None,
+) -> IssuedCredential:
+    """A new account with the default contact properties and one credential."""
+    products = parse_products(",".join(products))
+    account = await repository.insert_account(session, name, products)
+    await contacts_service.seed_default_properties(session, account.account_id)
+    return await _issue(session, box, account, consumer_key, consumer_secret)
+
+
+async def _issue(
+    session: AsyncSession,
+    box: SecretBox,
+    account: Account,
+    consumer_key: str | None,
+    consumer_secret: str | None,
+) -> IssuedCredential:
+    key = consumer_key or new_consumer_key()
+    secret = consumer_secret or new_consumer_secret()
+    if await repository.get_key(session, key) is not None:
+        raise ConsumerKeyTaken()
+    await repository.insert_key(session, account.account_id, key, box.encrypt(secret))
+    return IssuedCredential(account.account_id, account.name, list(account.products), key, secret)
+
+
+async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> IssuedCredential:
+    """Another credential for an existing account."""
+    account = await repository.get_account(session, account_id)
+    if account is None:
+        raise AccountNotFound()
+    return await _issue(session, box, account, None, None)
+
+
+async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
+    """Refuses the key from the next request on, on every worker (no cache holds it)."""
+    return await repository.revoke_key(session, consumer_key)
+
+
+async def list_accounts(session: AsyncSession) -> list[tuple[Account, int]]:
+    return list(await repository.list_accounts(session))
+
+
+async def ensure_credential(
+    session: AsyncSession,
+    box: SecretBox,
+    consumer_key: str,
+    consumer_secret: str,
+    products: list[str],
+) -> bool:
+    """Makes sure an account answers to exactly this key and secret with these products
+    (for CI that starts the service with known credentials). True when something changed."""
+    key = await repository.get_key(session, consumer_key)
+    if key is None:
+        await create_account(session, box, "Bootstrap", products, consumer_key, consumer_secret)
+        return True
+    changed = False
+    if box.decrypt(key.secret_encrypted) != consumer_secret or key.revoked_at is not None:
+        await repository.reset_key(session, key, box.encrypt(consumer_secret))
+        changed = True
+    account = await repository.get_account(session, key.account_id)
+    assert account is not None
+    if sorted(account.products) != sorted(products):
+        await repository.set_products(session, account.account_id, products)
+        changed = True
+    return changed
+
+
+async def ensure_development_account(
+    session: AsyncSession, box: SecretBox
+) -> IssuedCredential | None:
+    """On a database without any account, a development account (key and secret returned
+    once, to be printed); otherwise None."""
+    if await repository.count_accounts(session) > 0:
+        return None
+    return await create_account(session, box, "Development", ["automation", "ecommerce"])

@@ -1,0 +1,121 @@
+"""The application factory: nothing reads the environment or connects at import time."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audiences import __version__
+from audiences.accounts import repository as accounts_repository
+from audiences.audiences.router import router as audiences_router
+from audiences.contacts.router import router as contacts_router
+from audiences.core.credentials import SecretBox
+from audiences.core.db import create_engine, create_sessionmaker
+from audiences.core.errors import install_error_handlers
+from audiences.core.health import router as health_router
+from audiences.core.health import schema_head
+from audiences.core.limits import InputGuardMiddleware, JsonBodyLimitMiddleware
+from audiences.core.logs import configure_logging
+from audiences.core.openapi import BASE_PATHS, install_docs, install_openapi
+from audiences.core.requestid import RequestIdMiddleware
+from audiences.core.settings import Settings
+from audiences.memberships.router import router as memberships_router
+
+logger = logging.getLogger("audiences")
+
+DESCRIPTION = """
+A Spotler Mail+ compatible audiences service. Point an existing Spotler client at
+`/integrationservice` or `/integrationservice-1.1.0` (both serve the same API; choose one in
+*Servers*).
+
+**Authentication**: OAuth 1.0a one-legged HMAC-SHA1, as Spotler clients sign, or HTTP Basic
+with the consumer key as user name and the consumer secret as password (use *Authorize* and
+Basic for "Try it out").
+
+**Errors** always come as `{"errorType": ..., "message": ...}` with the vendor's error types.
+Dates of audiences and contacts are epoch milliseconds.
+"""
+
+
+def api_router() -> APIRouter:
+    """Every API route, relative to a base path."""
+    api = APIRouter()
+    api.include_router(audiences_router)
+    api.include_router(memberships_router)
+    api.include_router(contacts_router)
+    return api
+
+
+async def _purge_nonces(engine: AsyncEngine, window: int) -> None:
+    # Nonces older than twice the window can never be replayed (their timestamps are stale).
+    while True:
+        await asyncio.sleep(60)
+        try:
+            async with engine.begin() as connection:
+                await accounts_repository.purge_nonces(connection, window * 2)
+        except Exception:
+            logger.warning("could not purge old OAuth nonces", exc_info=True)
+
+
+def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
+    """The service for these settings; `engine` lets tests share their own."""
+    if not settings.secret_key:
+        raise RuntimeError(
+            "AUDIENCES_SECRET_KEY is not set (it encrypts consumer secrets); "
+            "`audiences serve` makes one for the embedded database"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine or create_engine(settings)
+        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        purger = asyncio.create_task(
+            _purge_nonces(app.state.engine, settings.oauth_timestamp_window)
+        )
+        try:
+            yield
+        finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
+            if own_engine:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="audiences",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.secret_box = SecretBox(settings.secret_key)
+    app.state.schema_head = schema_head()
+    if engine is not None:
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+
+    api = api_router()
+    for base in BASE_PATHS:
+        app.include_router(api, prefix=base)
+    app.include_router(health_router)
+    install_error_handlers(app)
+    install_openapi(app, api, "audiences", __version__, DESCRIPTION)
+    install_docs(app)
+
+    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    app.add_middleware(InputGuardMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` and server workers: settings from the environment."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

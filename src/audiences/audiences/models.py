@@ -1,0 +1,48 @@
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from audiences.core.db import Base
+
+
+class Audience(Base):
+    __tablename__ = "audiences"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "audience_id"),
+        ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
+        UniqueConstraint("account_id", "external_id"),
+        # Names are unique per account regardless of case, as the vendor compares them.
+        Index(
+            "uq_audiences_account_id_lower_name",
+            "account_id",
+            func.lower(text("name")),
+            unique=True,
+        ),
+    )
+
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    audience_id: Mapped[int] = mapped_column(BigInteger, Identity())
+    external_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    # Kept by every membership write, so listings never count members per request.
+    member_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_contact_added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_contact_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

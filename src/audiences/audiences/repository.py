@@ -1,0 +1,65 @@
+"""All SQL about audiences themselves (members are in memberships/)."""
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.audiences.models import Audience
+
+
+async def get_audience(
+    session: AsyncSession, account_id: int, external_id: str, *, lock: bool = False
+) -> Audience | None:
+    """The audience; with `lock`, its row is locked against concurrent writers (FOR NO KEY
+    UPDATE, so rows that merely reference it are not blocked)."""
+    query = select(Audience).where(
+        Audience.account_id == account_id, Audience.external_id == external_id
+    )
+    if lock:
+        query = query.with_for_update(key_share=True)
+    return await session.scalar(query)
+
+
+async def lock_account(session: AsyncSession, account_id: int) -> None:
+    """Serializes audience creation within one account (the per-account limit is exact)."""
+    await session.execute(
+        text("SELECT 1 FROM accounts WHERE account_id = :id FOR NO KEY UPDATE"), {"id": account_id}
+    )
+
+
+async def count_audiences(session: AsyncSession, account_id: int) -> int:
+    query = select(func.count()).select_from(Audience).where(Audience.account_id == account_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def external_id_taken(session: AsyncSession, account_id: int, external_id: str) -> bool:
+    query = select(Audience.audience_id).where(
+        Audience.account_id == account_id, Audience.external_id == external_id
+    )
+    return (await session.scalar(query)) is not None
+
+
+async def name_taken(
+    session: AsyncSession, account_id: int, name: str, *, except_audience_id: int | None = None
+) -> bool:
+    query = select(Audience.audience_id).where(
+        Audience.account_id == account_id, func.lower(Audience.name) == func.lower(name)
+    )
+    if except_audience_id is not None:
+        query = query.where(Audience.audience_id != except_audience_id)
+    return (await session.scalar(query)) is not None
+
+
+async def insert_audience(
+    session: AsyncSession, account_id: int, external_id: str, name: str, description: str | None
+) -> Audience:
+    audience = Audience(
+        account_id=account_id, external_id=external_id, name=name, description=description
+    )
+    session.add(audience)
+    await session.flush()
+    return audience
+
+
+async def delete_audience(session: AsyncSession, audience: Audience) -> None:
+    await session.delete(audience)
+    await session.flush()

@@ -1,0 +1,86 @@
+"""Audience calls, as the vendor's /audience resource."""
+
+from fastapi import APIRouter, Request, Response
+
+from audiences.audiences import service
+from audiences.audiences.errors import (
+    AudienceIdInvalid,
+    AudienceIdMismatch,
+    AudienceIdTaken,
+    AudienceInUse,
+    AudienceLimitReached,
+    AudienceNameInvalid,
+    AudienceNameTaken,
+    AudienceNotFound,
+)
+from audiences.audiences.schemas import AudienceCreate, AudienceRead, AudienceUpdate
+from audiences.core.auth import AudiencePrincipal
+from audiences.core.db import SessionDep
+from audiences.core.errors import ProductNotFound
+from audiences.core.openapi import errors
+
+router = APIRouter(prefix="/audience", tags=["Audiences"])
+
+
+@router.post(
+    "",
+    response_model=AudienceRead,
+    responses=errors(
+        ProductNotFound,
+        AudienceNameInvalid,
+        AudienceIdInvalid,
+        AudienceNameTaken,
+        AudienceIdTaken,
+        AudienceLimitReached,
+    ),
+)
+async def create_audience(
+    body: AudienceCreate, request: Request, session: SessionDep, principal: AudiencePrincipal
+) -> AudienceRead:
+    """Synchronize (add) an audience with a unique id and a unique name."""
+    limit = request.app.state.settings.max_audiences_per_account
+    return await service.create_audience(session, principal.account_id, body, limit)
+
+
+@router.get(
+    "/{externalId}",
+    response_model=AudienceRead,
+    responses=errors(ProductNotFound, AudienceNotFound),
+)
+async def get_audience(
+    externalId: str, session: SessionDep, principal: AudiencePrincipal
+) -> AudienceRead:
+    """Get an audience."""
+    return await service.read_audience(session, principal.account_id, externalId)
+
+
+@router.put(
+    "/{externalId}",
+    response_model=AudienceRead,
+    responses=errors(
+        ProductNotFound,
+        AudienceIdMismatch,
+        AudienceNotFound,
+        AudienceNameInvalid,
+        AudienceNameTaken,
+    ),
+)
+async def update_audience(
+    externalId: str, body: AudienceUpdate, session: SessionDep, principal: AudiencePrincipal
+) -> AudienceRead:
+    """Change an audience's name or description."""
+    return await service.update_audience(session, principal.account_id, externalId, body)
+
+
+@router.delete(
+    "/{externalId}",
+    status_code=204,
+    response_class=Response,
+    responses=errors(ProductNotFound, AudienceNotFound, AudienceInUse()),
+)
+async def delete_audience(
+    externalId: str, session: SessionDep, principal: AudiencePrincipal
+) -> Response:
+    """Delete an audience, unless it is in use (the answer lists what uses it)."""
+    await service.delete_audience(session, principal.account_id, externalId)
+    return Response(status_code=204)

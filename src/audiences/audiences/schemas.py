@@ -1,0 +1,57 @@
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_EXAMPLE: dict[str, Any] = {
+    "externalId": "top-100-customers",
+    "name": "Top 100 customers (turnover, last 6 months)",
+    "description": "Computed nightly in the CDP",
+}
+
+
+class AudienceCreate(BaseModel):
+    """An audience to synchronize: a unique id and a unique name chosen by the caller.
+    Read-only fields sent back (dates) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"example": _EXAMPLE})
+
+    externalId: str | None = Field(
+        default=None, description="Your unique id for the audience (1-255 characters, no '/')"
+    )
+    name: str | None = Field(
+        default=None, description="Unique name (1-255 characters, compared case-insensitively)"
+    )
+    description: str | None = None
+
+
+class AudienceUpdate(AudienceCreate):
+    """The audience's new name and description; externalId, if given, must match the path.
+    A description left out is kept; `null` clears it."""
+
+
+class AudienceRead(BaseModel):
+    """An audience. Dates are epoch milliseconds, null when it never happened."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                **_EXAMPLE,
+                "createDate": 1764280800000,
+                "changeDate": 1764280800000,
+                "lastContactAddedAt": 1764284400000,
+                "lastContactRemovedAt": None,
+                "lastSyncDate": 1764284400000,
+            }
+        }
+    )
+
+    externalId: str
+    name: str
+    description: str | None
+    createDate: int
+    changeDate: int
+    lastContactAddedAt: int | None = Field(description="Last time a contact was added")
+    lastContactRemovedAt: int | None = Field(description="Last time a contact was removed")
+    lastSyncDate: int | None = Field(
+        description="Last time the members were changed through the API"
+    )

@@ -1,0 +1,122 @@
+"""Rules for audiences: unique ids and names, the per-account limit, updates and deletes."""
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.audiences import repository
+from audiences.audiences.errors import (
+    AudienceIdInvalid,
+    AudienceIdMismatch,
+    AudienceIdTaken,
+    AudienceLimitReached,
+    AudienceNameInvalid,
+    AudienceNameTaken,
+    AudienceNotFound,
+)
+from audiences.audiences.models import Audience
+from audiences.audiences.schemas import AudienceCreate, AudienceRead, AudienceUpdate
+from audiences.core.errors import InvalidParams
+from audiences.core.timeutil import epoch_ms
+from audiences.core.validation import MAX_ID_LENGTH, has_control_characters, storable_text
+
+MAX_DESCRIPTION = 4000
+
+
+def to_read(audience: Audience) -> AudienceRead:
+    return AudienceRead(
+        externalId=audience.external_id,
+        name=audience.name,
+        description=audience.description,
+        createDate=epoch_ms(audience.created_at) or 0,
+        changeDate=epoch_ms(audience.changed_at) or 0,
+        lastContactAddedAt=epoch_ms(audience.last_contact_added_at),
+        lastContactRemovedAt=epoch_ms(audience.last_contact_removed_at),
+        lastSyncDate=epoch_ms(audience.last_sync_at),
+    )
+
+
+def checked_audience_id(value: str | None) -> str:
+    """1 to 255 characters; no '/' or control characters, since the id is a path segment."""
+    if value is None or not value.strip() or len(value) > MAX_ID_LENGTH:
+        raise AudienceIdInvalid()
+    if "/" in value or has_control_characters(value) or not storable_text(value):
+        raise AudienceIdInvalid("Audience id can not contain '/' or control characters")
+    return value
+
+
+def checked_name(value: str | None) -> str:
+    if value is None or not value.strip() or len(value) > MAX_ID_LENGTH:
+        raise AudienceNameInvalid()
+    if has_control_characters(value) or not storable_text(value):
+        raise AudienceNameInvalid("Audience name can not contain control characters")
+    return value
+
+
+def checked_description(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_DESCRIPTION or not storable_text(value):
+        raise InvalidParams(
+            f"Audience description must be at most {MAX_DESCRIPTION} characters of text",
+            status=417,
+        )
+    return value
+
+
+async def get_audience(
+    session: AsyncSession, account_id: int, external_id: str, *, lock: bool = False
+) -> Audience:
+    """The account's audience with this id; another account's is simply not found."""
+    audience = await repository.get_audience(session, account_id, external_id, lock=lock)
+    if audience is None:
+        raise AudienceNotFound()
+    return audience
+
+
+async def create_audience(
+    session: AsyncSession, account_id: int, body: AudienceCreate, max_audiences: int
+) -> AudienceRead:
+    """Synchronizes a new audience: id and name unique in the account, within the limit."""
+    external_id = checked_audience_id(body.externalId)
+    name = checked_name(body.name)
+    description = checked_description(body.description)
+    await repository.lock_account(session, account_id)
+    if await repository.external_id_taken(session, account_id, external_id):
+        raise AudienceIdTaken()
+    if await repository.name_taken(session, account_id, name):
+        raise AudienceNameTaken()
+    if await repository.count_audiences(session, account_id) >= max_audiences:
+        raise AudienceLimitReached()
+    audience = await repository.insert_audience(session, account_id, external_id, name, description)
+    return to_read(audience)
+
+
+async def update_audience(
+    session: AsyncSession, account_id: int, external_id: str, body: AudienceUpdate
+) -> AudienceRead:
+    """Renames or re-describes an audience; its id cannot change."""
+    if body.externalId is not None and body.externalId != external_id:
+        raise AudienceIdMismatch()
+    name = checked_name(body.name)
+    description = checked_description(body.description)
+    audience = await get_audience(session, account_id, external_id, lock=True)
+    if await repository.name_taken(
+        session, account_id, name, except_audience_id=audience.audience_id
+    ):
+        raise AudienceNameTaken()
+    audience.name = name
+    if "description" in body.model_fields_set:
+        audience.description = description
+    audience.changed_at = func.now()
+    await session.flush()
+    return to_read(audience)
+
+
+async def read_audience(session: AsyncSession, account_id: int, external_id: str) -> AudienceRead:
+    return to_read(await get_audience(session, account_id, external_id))
+
+
+async def delete_audience(session: AsyncSession, account_id: int, external_id: str) -> None:
+    """Deletes an audience and its memberships."""
+    audience = await get_audience(session, account_id, external_id, lock=True)
+    await repository.delete_audience(session, audience)

@@ -1,0 +1,73 @@
+"""All SQL about contacts and their property definitions."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.contacts.models import Contact, PropertyDefinition
+
+
+async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[PropertyDefinition]:
+    rows = await session.scalars(
+        select(PropertyDefinition)
+        .where(PropertyDefinition.account_id == account_id)
+        .order_by(PropertyDefinition.property_id)
+    )
+    return rows.all()
+
+
+async def insert_definitions(
+    session: AsyncSession, account_id: int, definitions: list[dict[str, Any]]
+) -> None:
+    await session.execute(
+        insert(PropertyDefinition),
+        [
+            {
+                "account_id": account_id,
+                "name": d["name"],
+                "description": d["description"],
+                "type": d["type"],
+                "entries": d.get("entries"),
+            }
+            for d in definitions
+        ],
+    )
+
+
+async def get_contact(
+    session: AsyncSession, account_id: int, external_id: str, *, for_update: bool = False
+) -> Contact | None:
+    query = select(Contact).where(
+        Contact.account_id == account_id, Contact.external_id == external_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def get_contacts(
+    session: AsyncSession, account_id: int, external_ids: list[str], *, for_update: bool = False
+) -> dict[str, Contact]:
+    query = select(Contact).where(
+        Contact.account_id == account_id, Contact.external_id.in_(external_ids)
+    )
+    if for_update:
+        query = query.order_by(Contact.contact_id).with_for_update()
+    return {c.external_id: c for c in (await session.scalars(query)).all()}
+
+
+async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Contact | None:
+    """Inserts a contact; None when one with the same externalId appeared meanwhile."""
+    statement = (
+        pg_insert(Contact)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["account_id", "external_id"])
+        .returning(Contact)
+    )
+    contact: Contact | None = await session.scalar(
+        select(Contact).from_statement(statement).execution_options(populate_existing=True)
+    )
+    return contact

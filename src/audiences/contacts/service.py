@@ -1,0 +1,235 @@
+"""Rules for contacts: property validation, the vendor's update and purge flags, anonymizing."""
+
+import secrets
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.contacts import repository
+from audiences.contacts.errors import (
+    ContactAlreadyExists,
+    ContactAnonymized,
+    ContactIdInvalid,
+    ContactNotFound,
+    ContactWithoutId,
+    EmailInvalid,
+    PropertyInvalid,
+    TooManyContacts,
+)
+from audiences.contacts.models import Contact
+from audiences.contacts.properties import (
+    DEFAULT_PROPERTIES,
+    Definition,
+    PropertyValueError,
+    merge_properties,
+)
+from audiences.contacts.schemas import (
+    AddContactResponse,
+    AddContactsRequest,
+    Channel,
+    ContactIn,
+    ContactRead,
+    ContactRequest,
+    PropertyRead,
+    SetPropertyEntry,
+)
+from audiences.core.errors import DomainError, InvalidParams
+from audiences.core.timeutil import epoch_ms
+from audiences.core.validation import valid_external_id
+
+MAX_CONTACTS_PER_LIST = 100
+
+
+async def seed_default_properties(session: AsyncSession, account_id: int) -> None:
+    """Every new account starts with the vendor's common contact properties."""
+    await repository.insert_definitions(session, account_id, DEFAULT_PROPERTIES)
+
+
+async def definitions_by_name(session: AsyncSession, account_id: int) -> dict[str, Definition]:
+    rows = await repository.list_definitions(session, account_id)
+    return {
+        r.name: Definition(r.name, r.description, r.type, tuple(r.entries or ()) or None)
+        for r in rows
+    }
+
+
+async def list_properties(session: AsyncSession, account_id: int) -> list[PropertyRead]:
+    """The properties a contact of this account can have."""
+    rows = await repository.list_definitions(session, account_id)
+    return [
+        PropertyRead(
+            name=r.name,
+            description=r.description,
+            type=r.type,
+            entries=[SetPropertyEntry(**e) for e in r.entries] if r.entries else None,
+        )
+        for r in rows
+    ]
+
+
+def to_read(contact: Contact) -> ContactRead:
+    return ContactRead(
+        externalId=contact.external_id,
+        created=epoch_ms(contact.created_at) or 0,
+        lastChanged=epoch_ms(contact.changed_at) or 0,
+        encryptedId=contact.encrypted_id,
+        testGroup=contact.test_group,
+        temporary=contact.temporary,
+        properties=contact.properties,
+        channels=[
+            Channel(name="EMAIL", value=contact.email_channel),
+            Channel(name="SMS", value=contact.sms_channel),
+        ],
+    )
+
+
+def checked_external_id(value: str | None) -> str:
+    if value is None or value == "":
+        raise ContactWithoutId()
+    if not valid_external_id(value):
+        raise ContactIdInvalid()
+    return value
+
+
+def write_values(
+    definitions: dict[str, Definition], given: ContactIn, current: Contact | None, purge: bool
+) -> dict[str, Any]:
+    """Column values after writing `given` over `current` (None for a new contact)."""
+    try:
+        properties = merge_properties(
+            definitions, current.properties if current else {}, given.properties or {}, purge
+        )
+    except PropertyValueError as exc:
+        definition = definitions.get(exc.name)
+        if definition is not None and definition.type == "email":
+            raise EmailInvalid(property=exc.name, reason=exc.reason) from exc
+        raise PropertyInvalid(property=exc.name, reason=exc.reason) from exc
+    values: dict[str, Any] = {"properties": properties, "email": properties.get("email")}
+    channels = {c.name: c.value for c in given.channels or ()}
+    if current is None:
+        values["email_channel"] = channels.get("EMAIL", True)
+        values["sms_channel"] = channels.get("SMS", "mobileNumber" in properties)
+        values["test_group"] = bool(given.testGroup)
+    else:
+        values["email_channel"] = channels.get("EMAIL", current.email_channel)
+        values["sms_channel"] = channels.get("SMS", current.sms_channel)
+        values["test_group"] = current.test_group if given.testGroup is None else given.testGroup
+    return values
+
+
+def _apply(contact: Contact, values: dict[str, Any]) -> None:
+    if contact.anonymized_at is not None:
+        raise ContactAnonymized()
+    for name, value in values.items():
+        setattr(contact, name, value)
+    contact.changed_at = func.now()
+
+
+async def _write(
+    session: AsyncSession,
+    account_id: int,
+    definitions: dict[str, Definition],
+    given: ContactIn,
+    update: bool,
+    purge: bool,
+) -> bool:
+    """Creates the contact, or updates it when it exists and `update` is set. True if created."""
+    external_id = checked_external_id(given.externalId)
+    existing = await repository.get_contact(session, account_id, external_id, for_update=True)
+    if existing is None:
+        values = write_values(definitions, given, None, purge)
+        created = await repository.insert_contact(
+            session,
+            {
+                "account_id": account_id,
+                "external_id": external_id,
+                "encrypted_id": secrets.token_urlsafe(18),
+                **values,
+            },
+        )
+        if created is not None:
+            return True
+        # Another request created it between our read and our insert: treat it as existing.
+        existing = await repository.get_contact(session, account_id, external_id, for_update=True)
+        assert existing is not None
+    if not update:
+        raise ContactAlreadyExists()
+    _apply(existing, write_values(definitions, given, existing, purge))
+    await session.flush()
+    return False
+
+
+async def create_contact(session: AsyncSession, account_id: int, request: ContactRequest) -> None:
+    """Adds a contact; an existing one is updated only when `update` is set."""
+    definitions = await definitions_by_name(session, account_id)
+    await _write(session, account_id, definitions, request.contact, request.update, request.purge)
+
+
+async def update_contact(
+    session: AsyncSession, account_id: int, external_id: str, request: ContactRequest
+) -> None:
+    """Changes an existing contact; with `purge`, properties not given are removed."""
+    given_id = request.contact.externalId
+    if given_id is not None and given_id != external_id:
+        raise InvalidParams("Path id doesn't match contact id")
+    contact = await repository.get_contact(session, account_id, external_id, for_update=True)
+    if contact is None:
+        raise ContactNotFound()
+    definitions = await definitions_by_name(session, account_id)
+    _apply(contact, write_values(definitions, request.contact, contact, request.purge))
+    await session.flush()
+
+
+async def get_contact(session: AsyncSession, account_id: int, external_id: str) -> ContactRead:
+    contact = await repository.get_contact(session, account_id, external_id)
+    if contact is None:
+        raise ContactNotFound()
+    return to_read(contact)
+
+
+_CODES = {
+    "INVALID_PROPERTY": "PROPERTY_INVALID",
+    "CONTACT_ALREADY_EXISTS": "CONTACT_ALREADY_EXISTS",
+}
+
+
+async def add_contacts(
+    session: AsyncSession, account_id: int, request: AddContactsRequest
+) -> list[AddContactResponse]:
+    """Adds (or with `update`, updates) up to 100 contacts, answering a code per contact."""
+    if len(request.contacts) > MAX_CONTACTS_PER_LIST:
+        raise TooManyContacts()
+    if any(not c.externalId for c in request.contacts):
+        raise ContactWithoutId()
+    definitions = await definitions_by_name(session, account_id)
+    results = []
+    for given in request.contacts:
+        try:
+            created = await _write(
+                session, account_id, definitions, given, request.update, request.purge
+            )
+        except DomainError as error:
+            code = _CODES.get(error.error_type, "ERROR")
+            results.append(
+                AddContactResponse(externalId=given.externalId, code=code, message=error.message)
+            )
+            continue
+        message = "Contact added" if created else "Contact updated"
+        results.append(AddContactResponse(externalId=given.externalId, code="OK", message=message))
+    return results
+
+
+async def anonymize_contact(session: AsyncSession, account_id: int, external_id: str) -> None:
+    """Removes every personal property and channel; the contact stays, unreachable."""
+    contact = await repository.get_contact(session, account_id, external_id, for_update=True)
+    if contact is None:
+        raise ContactNotFound()
+    contact.properties = {}
+    contact.email = None
+    contact.email_channel = False
+    contact.sms_channel = False
+    contact.test_group = False
+    contact.anonymized_at = func.now()
+    contact.changed_at = func.now()
+    await session.flush()

@@ -1,0 +1,212 @@
+"""Who is calling: OAuth 1.0a one-legged HMAC-SHA1 (as Spotler clients sign) or HTTP Basic."""
+
+import base64
+import binascii
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlunsplit
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBasic
+from fastapi.security.http import HTTPBase
+from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audiences.accounts import repository as accounts_repository
+from audiences.core.credentials import SecretBox
+from audiences.core.db import SessionDep
+from audiences.core.errors import NotAuthorized, ProductNotFound
+from audiences.core.settings import Settings
+
+AUDIENCE_PRODUCTS = frozenset({"automation", "ecommerce"})
+_CHALLENGE = {"WWW-Authenticate": 'OAuth realm="audiences"'}
+
+
+@dataclass(frozen=True)
+class Principal:
+    account_id: int
+    key_id: int
+    consumer_key: str
+    products: tuple[str, ...]
+
+
+def _refuse(message: str) -> NotAuthorized:
+    return NotAuthorized(message, headers=_CHALLENGE)
+
+
+class _Validator(RequestValidator):  # type: ignore[misc]
+    """Answers oauthlib's questions for one request whose credential is already loaded; the
+    nonce is stored after the signature is known to be good."""
+
+    def __init__(self, consumer_key: str | None, secret: str | None, window: int) -> None:
+        super().__init__()
+        self._consumer_key = consumer_key
+        self._secret = secret
+        self._window = window
+
+    @property
+    def enforce_ssl(self) -> bool:
+        return False
+
+    @property
+    def allowed_signature_methods(self) -> tuple[str, ...]:
+        return ("HMAC-SHA1",)
+
+    @property
+    def timestamp_lifetime(self) -> int:
+        return self._window
+
+    @property
+    def dummy_client(self) -> str:
+        return "dummy-client"
+
+    def check_client_key(self, client_key: str) -> bool:
+        return 0 < len(client_key) <= 255
+
+    def check_nonce(self, nonce: str) -> bool:
+        return 0 < len(nonce) <= 255 and nonce.isprintable()
+
+    def validate_timestamp_and_nonce(self, *_args: Any, **_kwargs: Any) -> bool:
+        return True
+
+    def validate_client_key(self, client_key: str, _request: Any) -> bool:
+        return self._secret is not None and client_key == self._consumer_key
+
+    def get_client_secret(self, _client_key: str, _request: Any) -> str:
+        # A dummy secret keeps verification time the same for unknown keys.
+        return self._secret if self._secret is not None else "dummy-secret"
+
+
+def signed_url(request: Request, trust_proxy: bool) -> str:
+    """The URL the client signed: scheme, host and path as it sees them, plus the query."""
+    scheme = request.url.scheme
+    host = request.headers.get("host") or request.url.netloc
+    if trust_proxy:
+        scheme = request.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
+        host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
+    return urlunsplit((scheme, host, request.url.path, request.url.query, ""))
+
+
+async def _oauth(
+    request: Request,
+    authorization: str,
+    box: SecretBox,
+    settings: Settings,
+    session_credential: Any,
+) -> Principal:
+    try:
+        params = dict(parse_authorization_header(authorization))
+    except (ValueError, TypeError) as exc:
+        raise _refuse("Malformed OAuth Authorization header") from exc
+    consumer_key = params.get("oauth_consumer_key", "")
+    timestamp = params.get("oauth_timestamp", "")
+    nonce = params.get("oauth_nonce", "")
+    if not consumer_key or not nonce or not params.get("oauth_signature"):
+        raise _refuse("OAuth header lacks oauth_consumer_key, oauth_nonce or oauth_signature")
+    if params.get("oauth_signature_method") != "HMAC-SHA1":
+        raise _refuse("Only the HMAC-SHA1 OAuth signature method is supported")
+    if (
+        not timestamp.isdigit()
+        or abs(time.time() - int(timestamp)) > settings.oauth_timestamp_window
+    ):
+        raise _refuse(
+            f"OAuth timestamp is missing or outside the allowed window of "
+            f"{settings.oauth_timestamp_window} seconds"
+        )
+    credential = await session_credential(consumer_key)
+    secret = box.decrypt(credential.secret_encrypted) if credential else None
+    endpoint = SignatureOnlyEndpoint(
+        _Validator(consumer_key, secret, settings.oauth_timestamp_window)
+    )
+    valid, _ = endpoint.validate_request(
+        signed_url(request, settings.trust_proxy),
+        http_method=request.method,
+        body=None,
+        headers={"Authorization": authorization},
+    )
+    if not valid or credential is None:
+        raise _refuse("Invalid consumer key or OAuth signature")
+    engine: AsyncEngine = request.app.state.engine
+    # The nonce is committed on its own, so even a request that fails cannot be replayed.
+    async with engine.connect() as connection:
+        fresh = await accounts_repository.remember_nonce(connection, credential, nonce)
+        await connection.commit()
+    if not fresh:
+        raise _refuse("OAuth nonce already used")
+    return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
+
+
+async def _basic(authorization: str, box: SecretBox, session_credential: Any) -> Principal:
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        consumer_key, _, secret = decoded.partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise _refuse("Malformed Basic Authorization header") from exc
+    credential = await session_credential(consumer_key) if consumer_key else None
+    stored = box.decrypt(credential.secret_encrypted) if credential else None
+    expected = stored if stored is not None else "\x00never"
+    matches = hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8"))
+    if credential is None or stored is None or not matches:
+        raise _refuse("Invalid consumer key or secret")
+    return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
+
+
+# Declared for the OpenAPI page only; `authenticate` does the checking.
+_basic_scheme = HTTPBasic(
+    scheme_name="basicAuth",
+    description="HTTP Basic: the consumer key as user name, the consumer secret as password.",
+    auto_error=False,
+)
+_oauth_scheme = HTTPBase(
+    scheme="OAuth",
+    scheme_name="oauth1",
+    description=(
+        "OAuth 1.0a one-legged, HMAC-SHA1 (RFC 5849), as Spotler client libraries sign: "
+        "`Authorization: OAuth oauth_consumer_key=..., oauth_nonce=..., "
+        "oauth_signature_method=HMAC-SHA1, oauth_timestamp=..., oauth_version=1.0, "
+        "oauth_signature=...`; no token. The JSON body is not signed."
+    ),
+    auto_error=False,
+)
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    _basic_doc: Annotated[Any, Depends(_basic_scheme)] = None,
+    _oauth_doc: Annotated[Any, Depends(_oauth_scheme)] = None,
+) -> Principal:
+    """The caller's account, from an OAuth 1.0a signature or HTTP Basic credentials."""
+    settings: Settings = request.app.state.settings
+    box: SecretBox = request.app.state.secret_box
+    authorization = request.headers.get("authorization", "")
+
+    async def lookup(consumer_key: str) -> accounts_repository.Credential | None:
+        connection = await session.connection()
+        return await accounts_repository.find_credential(connection, consumer_key)
+
+    scheme = authorization[:6].lower()
+    if scheme == "oauth ":
+        return await _oauth(request, authorization, box, settings, lookup)
+    if scheme == "basic ":
+        return await _basic(authorization, box, lookup)
+    raise _refuse(
+        "Authorization required: sign the request with OAuth 1.0a (HMAC-SHA1) or use HTTP Basic "
+        "with the consumer key and secret"
+    )
+
+
+async def require_audience_product(
+    principal: Annotated[Principal, Depends(authenticate)],
+) -> Principal:
+    """Audience calls are for accounts with the Automation or eCommerce product."""
+    if not AUDIENCE_PRODUCTS.intersection(principal.products):
+        raise ProductNotFound()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+AudiencePrincipal = Annotated[Principal, Depends(require_audience_product)]

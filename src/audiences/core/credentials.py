@@ -1,0 +1,46 @@
+"""Consumer secrets: made here, shown once, stored encrypted with the server key."""
+
+import base64
+import hashlib
+import secrets
+import string
+
+from cryptography.fernet import Fernet, InvalidToken
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_token(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_consumer_key() -> str:
+    return random_token(24)
+
+
+def new_consumer_secret() -> str:
+    return random_token(40)
+
+
+def new_server_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+class SecretBox:
+    """Encrypts and decrypts consumer secrets with a key derived from AUDIENCES_SECRET_KEY."""
+
+    def __init__(self, server_key: str) -> None:
+        if not server_key:
+            raise ValueError("the server secret key is empty")
+        derived = hashlib.sha256(server_key.encode("utf-8")).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def encrypt(self, secret: str) -> str:
+        return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str | None:
+        """The secret, or None when it was encrypted with another server key."""
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            return None

@@ -1,0 +1,99 @@
+"""Engine, declarative base with a naming convention, and the per-request session."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from audiences.core.errors import translate_integrity_error
+from audiences.core.settings import Settings
+
+# Predictable constraint names: errors are translated by name (core/errors.py), and
+# migrations stay reviewable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy URL for psycopg 3, whatever driver spelling the user gave."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2", "postgresql+asyncpg"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """The plain libpq URL (for psycopg.connect) of a SQLAlchemy URL."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """The async engine for the configured database."""
+    target = url or settings.database_url
+    if not target:
+        raise RuntimeError(
+            "no database URL: start through `audiences serve` or set AUDIENCES_DATABASE_URL"
+        )
+    options: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_pre_ping": False,
+        "pool_recycle": 1800,
+        "connect_args": {"connect_timeout": 5, "application_name": "audiences"},
+    }
+    options.update(kwargs)
+    engine = create_async_engine(async_url(target), **options)
+    if settings.db_statement_timeout_ms:
+        timeout = int(settings.db_statement_timeout_ms)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _set_timeout(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {timeout}")
+
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, before the response is
+    sent; rolled back on any error. Constraint violations become domain errors here."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except IntegrityError as exc:
+            await session.rollback()
+            raise translate_integrity_error(exc) from exc
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": the exit code (the commit) runs before the response is sent, so a failed
+# commit can never be answered with a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

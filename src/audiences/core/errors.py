@@ -1,0 +1,203 @@
+"""One error envelope for every failure: `{"errorType", "message", ...extra}`."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from audiences.core.requestid import current_request_id
+
+logger = logging.getLogger("audiences.errors")
+
+
+class DomainError(Exception):
+    """A refusal the client can act on, carrying the vendor's status and errorType."""
+
+    status = 400
+    error_type = "INVALID_PARAMS"
+    message = "Invalid parameters"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        self.message = message or self.message
+        if status is not None:
+            self.status = status
+        if error_type is not None:
+            self.error_type = error_type
+        self.headers = headers
+        self.extra = extra
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"errorType": self.error_type, "message": self.message, **self.extra}
+
+
+class InvalidParams(DomainError):
+    status = 400
+    error_type = "INVALID_PARAMS"
+
+
+class NotAuthorized(DomainError):
+    status = 401
+    error_type = "NOT_AUTHORIZED"
+    message = "Not authorized"
+
+
+class ProductNotFound(DomainError):
+    status = 403
+    error_type = "PRODUCT_NOTFOUND"
+    message = "Only Automation or eCommerce products can use this call"
+
+
+class ResourceNotFound(DomainError):
+    status = 404
+    error_type = "RESOURCE_NOT_FOUND"
+    message = "Resource not found"
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+    error_type = "INVALID_PARAMS"
+    message = "Request body too large"
+
+
+class BackendUnavailable(DomainError):
+    status = 503
+    error_type = "BACKEND_EXCEPTION"
+    message = "The database is unavailable; try again shortly"
+
+
+class ErrorResponse(BaseModel):
+    """The error envelope (fields beyond these are named per error)."""
+
+    model_config = ConfigDict(extra="allow")
+    errorType: str
+    message: str
+
+
+# Constraint name -> domain error. Features register the constraints they own, so a violation
+# that slips past a pre-check still reaches the client as the same refusal.
+_CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {}
+
+
+def register_constraint(name: str, error: Callable[[], DomainError]) -> None:
+    _CONSTRAINT_ERRORS[name] = error
+
+
+def translate_integrity_error(exc: IntegrityError) -> Exception:
+    """The domain error registered for the violated constraint, else the original error."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    factory = _CONSTRAINT_ERRORS.get(name or "")
+    if factory is None:
+        return exc
+    return factory()
+
+
+def error_response(error: DomainError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) if parts else "body"
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """A message that names the field (or says the JSON is malformed)."""
+    messages = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx") or {}
+            return f"Malformed JSON body: {ctx.get('error', 'cannot be parsed')}"
+        loc = tuple(err.get("loc", ()))
+        where = loc[0] if loc else "body"
+        field = _field_path(loc)
+        if err.get("type") == "missing" and field == "body":
+            messages.append("A JSON request body is required")
+            continue
+        if where == "body":
+            messages.append(f"Invalid field '{field}': {err.get('msg')}")
+        else:
+            messages.append(f"Invalid {where} parameter '{field}': {err.get('msg')}")
+    return "; ".join(messages) or "Invalid parameters"
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return error_response(exc)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(InvalidParams(validation_message(exc)))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        error: DomainError = ResourceNotFound(
+            f"No such resource: {request.method} {request.url.path}"
+        )
+    elif exc.status_code == 405:
+        error = InvalidParams(
+            f"Method {request.method} is not allowed on {request.url.path}", status=405
+        )
+    elif exc.status_code == 401:
+        error = NotAuthorized()
+    else:
+        error = InvalidParams(str(exc.detail), status=exc.status_code)
+    error.headers = headers or None
+    return error_response(error)
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or _is_connection_error(exc):
+        logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        return error_response(BackendUnavailable())
+    return await _unexpected_error(_request, exc)
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    # Class 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect.
+    return (
+        exc.orig is not None
+        and (sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03") or not sqlstate)
+        and type(exc.orig).__name__ in ("OperationalError", "InterfaceError")
+    )
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    request_id = current_request_id()
+    logger.error("unexpected error", exc_info=exc)
+    return JSONResponse(
+        {
+            "errorType": "BACKEND_EXCEPTION",
+            "message": f"Internal error; quote request id {request_id} when reporting it",
+            "requestId": request_id,
+        },
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected_error)

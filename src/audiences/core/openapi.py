@@ -1,0 +1,84 @@
+"""OpenAPI details: declared error responses, servers for both base paths, offline Swagger UI."""
+
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from audiences.core.errors import DomainError, ErrorResponse, InvalidParams, NotAuthorized
+
+BASE_PATHS = ("/integrationservice", "/integrationservice-1.1.0")
+SWAGGER_STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
+STATIC_URL = "/static-docs"
+
+
+def errors(*kinds: type[DomainError] | DomainError, auth: bool = True) -> dict[int | str, Any]:
+    """The `responses=` of a route: each error it can answer, as examples of the envelope."""
+    declared: list[DomainError] = [k if isinstance(k, DomainError) else k() for k in kinds]
+    declared.append(InvalidParams("Invalid field 'name': Input should be a valid string"))
+    if auth:
+        declared.append(NotAuthorized())
+    by_status: dict[int, dict[str, Any]] = {}
+    for error in declared:
+        entry = by_status.setdefault(
+            error.status,
+            {
+                "model": ErrorResponse,
+                "description": error.message,
+                "content": {"application/json": {"examples": {}}},
+            },
+        )
+        examples = entry["content"]["application/json"]["examples"]
+        key = f"{error.error_type}: {error.message}"[:60]
+        examples.setdefault(key, {"summary": error.message, "value": error.body()})
+        if error.message not in entry["description"]:
+            entry["description"] += f"; {error.message}"
+    return dict(by_status.items())
+
+
+def install_openapi(
+    app: FastAPI, api: APIRouter, title: str, version: str, description: str
+) -> None:
+    """The document describes the API once, with both base paths as servers."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(
+                title=title,
+                version=version,
+                description=description,
+                routes=api.routes,
+                servers=[{"url": base} for base in BASE_PATHS],
+                tags=TAGS,
+            )
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs, its assets served from the installed package (no CDN)."""
+    app.mount(STATIC_URL, StaticFiles(directory=SWAGGER_STATIC), name="static-docs")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="audiences API",
+            swagger_js_url=f"{STATIC_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{STATIC_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{STATIC_URL}/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
+        )
+
+
+TAGS = [
+    {"name": "Audiences", "description": "Spotler-compatible audience calls."},
+    {"name": "Audience contacts", "description": "Spotler-compatible membership calls."},
+    {"name": "Contacts", "description": "Spotler-compatible contact calls."},
+]

@@ -1,0 +1,63 @@
+"""Settings, read from the environment (prefix `AUDIENCES_`) only when asked for."""
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PRODUCTS = ("professional", "automation", "ecommerce")
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("audiences", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDIENCES_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    secret_key: str | None = None
+
+    bootstrap_key: str | None = None
+    bootstrap_secret: str | None = None
+    bootstrap_products: str = "automation"
+
+    max_audiences_per_account: int = 1000
+    max_batch_ids: int = 2500
+    max_json_body_bytes: int = 10 * 1024 * 1024
+    oauth_timestamp_window: int = 300
+    trust_proxy: bool = False
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 0
+    log_level: str = "INFO"
+
+    @field_validator("bootstrap_products")
+    @classmethod
+    def _known_products(cls, value: str) -> str:
+        products = parse_products(value)
+        return ",".join(products)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+
+def parse_products(value: str) -> list[str]:
+    """A comma list of products, each one of PRODUCTS."""
+    products = [p.strip().lower() for p in value.split(",") if p.strip()]
+    unknown = [p for p in products if p not in PRODUCTS]
+    if unknown:
+        raise ValueError(
+            f"unknown product(s) {', '.join(unknown)}; choose from {', '.join(PRODUCTS)}"
+        )
+    if not products:
+        raise ValueError("at least one product is required")
+    return products
