@@ -15,7 +15,7 @@ from audiences.audiences.router import router as audiences_router
 from audiences.contacts.router import router as contacts_router
 from audiences.core.credentials import SecretBox
 from audiences.core.db import create_engine, create_sessionmaker
-from audiences.core.errors import install_error_handlers
+from audiences.core.errors import CatchAllMiddleware, install_error_handlers
 from audiences.core.health import router as health_router
 from audiences.core.health import schema_head
 from audiences.core.limits import InputGuardMiddleware, JsonBodyLimitMiddleware
@@ -43,7 +43,8 @@ Dates of audiences and contacts are epoch milliseconds.
 
 def api_router() -> APIRouter:
     """Every API route, relative to a base path."""
-    api = APIRouter()
+    # Operation ids are the handler names (create_audience, add_members, ...).
+    api = APIRouter(generate_unique_id_function=lambda route: route.name)
     api.include_router(audiences_router)
     api.include_router(memberships_router)
     api.include_router(contacts_router)
@@ -110,6 +111,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
 
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_middleware(InputGuardMiddleware)
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 

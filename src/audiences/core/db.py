@@ -1,6 +1,7 @@
 """Engine, declarative base with a naming convention, and the per-request session."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -78,20 +79,25 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+@asynccontextmanager
+async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, before the response is
     sent; rolled back on any error. Constraint violations become domain errors here."""
+    try:
+        yield session
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise translate_integrity_error(exc) from exc
+    except BaseException:
+        await session.rollback()
+        raise
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except IntegrityError as exc:
-            await session.rollback()
-            raise translate_integrity_error(exc) from exc
-        except BaseException:
-            await session.rollback()
-            raise
+    async with sessionmaker() as session, request_transaction(session):
+        yield session
 
 
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed

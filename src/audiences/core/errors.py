@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audiences.core.requestid import current_request_id
 
@@ -183,8 +184,13 @@ def _is_connection_error(exc: DBAPIError) -> bool:
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    return unexpected_error_response(exc)
+
+
+def unexpected_error_response(exc: BaseException) -> JSONResponse:
+    """A 500 that names the request id and nothing of the failure; the log has the rest."""
     request_id = current_request_id()
-    logger.error("unexpected error", exc_info=exc)
+    logger.error("unexpected error in request %s", request_id, exc_info=exc)
     return JSONResponse(
         {
             "errorType": "BACKEND_EXCEPTION",
@@ -201,3 +207,31 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+class CatchAllMiddleware:
+    """Answers unexpected exceptions inside the request-id scope (Starlette's outermost
+    handler would answer them without the request id)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                logger.error("error after the response started", exc_info=exc)
+                raise
+            await unexpected_error_response(exc)(scope, receive, send)

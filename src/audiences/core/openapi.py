@@ -56,9 +56,24 @@ def install_openapi(
                 servers=[{"url": base} for base in BASE_PATHS],
                 tags=TAGS,
             )
+            _summaries_from_docstrings(app.openapi_schema)
         return app.openapi_schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _summaries_from_docstrings(document: dict[str, Any]) -> None:
+    """Each operation's summary is the first line of its handler's docstring, and FastAPI's
+    422 is dropped: validation errors are answered as 400 INVALID_PARAMS."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            description = operation.get("description") or ""
+            if description:
+                operation["summary"] = description.split("\n")[0].rstrip(".")
+            operation.get("responses", {}).pop("422", None)
+    schemas = document.get("components", {}).get("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
 
 
 def install_docs(app: FastAPI) -> None:

@@ -32,7 +32,7 @@ _ADD = text(
     inserted AS (
         INSERT INTO audience_members (account_id, audience_id, contact_id)
         SELECT :account_id, :audience_id, contact_id FROM resolved
-        WHERE contact_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unknown)
+        WHERE contact_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unknown) AND NOT :refuse
         ORDER BY contact_id
         ON CONFLICT DO NOTHING
         RETURNING 1
@@ -48,7 +48,7 @@ _ADD = text(
             last_sync_at = now()
         FROM counted
         WHERE a.account_id = :account_id AND a.audience_id = :audience_id
-          AND NOT EXISTS (SELECT 1 FROM unknown)
+          AND NOT EXISTS (SELECT 1 FROM unknown) AND NOT :refuse
         RETURNING 1
     )
     SELECT (SELECT n FROM counted) AS added,
@@ -59,14 +59,22 @@ _ADD = text(
 
 
 async def add_members(
-    session: AsyncSession, account_id: int, audience_id: int, external_ids: list[str]
+    session: AsyncSession,
+    account_id: int,
+    audience_id: int,
+    external_ids: list[str],
+    *,
+    refuse: bool = False,
 ) -> AddResult:
-    """Adds the contacts with these ids, all or none: if any id is unknown nothing changes."""
-    row = (
-        await session.execute(
-            _ADD, {"ids": external_ids, "account_id": account_id, "audience_id": audience_id}
-        )
-    ).one()
+    """Adds the contacts with these ids, all or none: if any id is unknown (or `refuse` is
+    set) nothing changes, and the unknown ids are answered."""
+    params = {
+        "ids": external_ids,
+        "account_id": account_id,
+        "audience_id": audience_id,
+        "refuse": refuse,
+    }
+    row = (await session.execute(_ADD, params)).one()
     return AddResult(added=int(row.added), unknown=list(row.unknown))
 
 

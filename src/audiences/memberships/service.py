@@ -32,11 +32,13 @@ async def add_members(
         session, account_id, audience_external_id, lock=True
     )
     storable, impossible = _split_storable(contact_ids)
-    if impossible:
-        raise ContactsNotFound(sorted(set(impossible), key=impossible.index))
-    result = await repository.add_members(session, account_id, audience.audience_id, storable)
-    if result.unknown:
-        raise ContactsNotFound(result.unknown)
+    result = await repository.add_members(
+        session, account_id, audience.audience_id, storable, refuse=bool(impossible)
+    )
+    if result.unknown or impossible:
+        unknown = set(result.unknown).union(impossible)
+        first_seen = {value: i for i, value in reversed(list(enumerate(contact_ids)))}
+        raise ContactsNotFound(sorted(unknown, key=first_seen.__getitem__))
     return result.added
 
 

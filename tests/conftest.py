@@ -1,0 +1,167 @@
+"""Test database and app fixtures.
+
+The session creates a fresh database on the PostgreSQL named by AUDIENCES_TEST_DATABASE_URL
+(any database on that server; the tests create and drop their own) or, when unset, on an
+embedded PostgreSQL; the schema is built by the Alembic migrations. Each test runs inside a
+transaction that is rolled back at the end."""
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from audiences.accounts import service as accounts_service
+from audiences.app import create_app
+from audiences.core import migrate
+from audiences.core.credentials import SecretBox
+from audiences.core.db import create_engine, get_session, libpq_url, request_transaction
+from audiences.core.embedded import start_embedded
+from audiences.core.settings import Settings
+
+SECRET_KEY = "test-server-key"
+BASE = "/integrationservice"
+BASES = ("/integrationservice", "/integrationservice-1.1.0")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL of a PostgreSQL server the tests may create databases on."""
+    configured = os.environ.get("AUDIENCES_TEST_DATABASE_URL")
+    if configured:
+        yield libpq_url(configured)
+        return
+    with tempfile.TemporaryDirectory(prefix="audiences-test-") as folder:
+        yield start_embedded(Path(folder), database="postgres")
+
+
+def create_database(server_url: str, prefix: str = "audiences_test") -> str:
+    """A new empty database on that server; returns its URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    url = create_database(server_url)
+    migrate.upgrade(url)
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET_KEY, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test; commits made by the
+    code under test only release savepoints."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine, session: AsyncSession):  # type: ignore[no-untyped-def]
+    app = create_app(settings, engine=engine)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        async with request_transaction(session):
+            yield session
+
+    app.dependency_overrides[get_session] = test_session
+    return app
+
+
+@pytest.fixture
+async def http(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@dataclass
+class Tenant:
+    """An account with a credential, and a client authenticated as it with HTTP Basic."""
+
+    account_id: int
+    key: str
+    secret: str
+    client: httpx.AsyncClient
+
+    @property
+    def auth(self) -> httpx.BasicAuth:
+        return httpx.BasicAuth(self.key, self.secret)
+
+
+async def make_tenant(
+    session: AsyncSession,
+    app,
+    products: tuple[str, ...] = ("automation",),
+    name: str = "Acme",  # type: ignore[no-untyped-def]
+) -> Tenant:
+    issued = await accounts_service.create_account(
+        session, SecretBox(SECRET_KEY), name, list(products)
+    )
+    # Releases the savepoint: a request that rolls back must not take the account with it.
+    await session.commit()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+        auth=httpx.BasicAuth(issued.consumer_key, issued.consumer_secret),
+    )
+    return Tenant(issued.account_id, issued.consumer_key, issued.consumer_secret, client)
+
+
+@pytest.fixture
+async def tenant(session: AsyncSession, app) -> AsyncIterator[Tenant]:  # type: ignore[no-untyped-def]
+    tenant = await make_tenant(session, app)
+    async with tenant.client:
+        yield tenant
+
+
+@pytest.fixture
+async def other_tenant(session: AsyncSession, app) -> AsyncIterator[Tenant]:  # type: ignore[no-untyped-def]
+    tenant = await make_tenant(session, app, name="Other")
+    async with tenant.client:
+        yield tenant
+
+
+@pytest.fixture(params=BASES, ids=["base", "base-1.1.0"])
+def base(request: pytest.FixtureRequest) -> str:
+    """Each test that takes it runs under both base paths."""
+    return str(request.param)
