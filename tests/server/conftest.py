@@ -1,0 +1,89 @@
+"""Starts the real `audiences serve` in a subprocess, as users and other teams' CI do."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import create_database, drop_database
+
+AUDIENCES = str(Path(sys.executable).with_name("audiences"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+def start_server(env: dict[str, str], log: Path, workers: int = 1, timeout: float = 60) -> Server:
+    port = free_port()
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [AUDIENCES, "serve", "--port", str(port), "--workers", str(workers)],
+        env={**os.environ, **env},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return Server(url, process, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not become ready:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+BOOTSTRAP_KEY = "ci-consumer-key"
+BOOTSTRAP_SECRET = "ci-consumer-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def server(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on its own database, with a bootstrap credential and two workers."""
+    database = create_database(server_url, prefix="audiences_server")
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {
+        "AUDIENCES_DATABASE_URL": database,
+        "AUDIENCES_SECRET_KEY": "server-test-key",
+        "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
+        "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
+        "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation,ecommerce",
+    }
+    running = start_server(env, log, workers=2)
+    yield running
+    stop_server(running)
+    drop_database(server_url, database)

@@ -1,0 +1,87 @@
+"""The `audiences` command: migrations, accounts and keys against a real database."""
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import create_database, drop_database
+from tests.server.conftest import AUDIENCES, Server, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def cli_env(server_url: str) -> Iterator[dict[str, str]]:
+    database = create_database(server_url, prefix="audiences_cli")
+    yield {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "cli-key"}
+    drop_database(server_url, database)
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([AUDIENCES, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_db_upgrade_is_idempotent(cli_env: dict[str, str]):
+    assert run(cli_env, "db", "upgrade").returncode == 0
+    assert run(cli_env, "db", "upgrade").returncode == 0
+
+
+def test_accounts_and_keys_life_cycle(cli_env: dict[str, str], tmp_path):
+    created = run(
+        cli_env, "account", "create", "--name", "Shop", "--product", "ecommerce", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    account = json.loads(created.stdout)
+    assert account["products"] == ["ecommerce"]
+    assert account["consumerKey"] and account["consumerSecret"]
+
+    listed = json.loads(run(cli_env, "account", "list", "--json").stdout)
+    assert {
+        "accountId": account["accountId"],
+        "name": "Shop",
+        "products": ["ecommerce"],
+        "activeKeys": 1,
+    } in listed
+
+    second = json.loads(
+        run(cli_env, "key", "create", "--account", str(account["accountId"]), "--json").stdout
+    )
+    assert second["consumerKey"] != account["consumerKey"]
+
+    server: Server = start_server(cli_env, tmp_path / "cli.log")
+    try:
+        url = f"{server.url}/integrationservice/contact/properties/list"
+        assert (
+            httpx.get(url, auth=(second["consumerKey"], second["consumerSecret"])).status_code
+            == 200
+        )
+        revoked = run(cli_env, "key", "revoke", second["consumerKey"])
+        assert revoked.returncode == 0
+        assert (
+            httpx.get(url, auth=(second["consumerKey"], second["consumerSecret"])).status_code
+            == 401
+        )
+        assert (
+            httpx.get(url, auth=(account["consumerKey"], account["consumerSecret"])).status_code
+            == 200
+        )
+    finally:
+        stop_server(server)
+
+    assert run(cli_env, "key", "revoke", second["consumerKey"]).returncode == 1
+    assert account["consumerSecret"] not in (server.output())
+
+
+def test_unknown_products_are_refused(cli_env: dict[str, str]):
+    result = run(cli_env, "account", "create", "--name", "X", "--product", "gold")
+    assert result.returncode == 2
+    assert "unknown product" in result.stderr
+
+
+def test_a_database_url_without_a_secret_key_is_refused(cli_env: dict[str, str]):
+    env = {**cli_env, "AUDIENCES_SECRET_KEY": ""}
+    result = run(env, "account", "create", "--name", "X", "--product", "automation")
+    assert result.returncode == 2
+    assert "AUDIENCES_SECRET_KEY" in result.stderr

@@ -1,0 +1,73 @@
+"""The foundation's promise, end to end: an OAuth 1.0a client built on requests-oauthlib, pointed
+at /integrationservice-1.1.0 of a real server, goes through a CDP's whole audience life cycle."""
+
+import requests
+from requests_oauthlib import OAuth1
+
+from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server
+
+
+def test_a_cdp_synchronizes_an_audience_of_2500_contacts(server: Server):
+    api = f"{server.url}/integrationservice-1.1.0"
+    http = requests.Session()
+    http.auth = OAuth1(BOOTSTRAP_KEY, client_secret=BOOTSTRAP_SECRET, signature_method="HMAC-SHA1")
+
+    ids = [f"cdp-{i:05d}" for i in range(2500)]
+    for start in range(0, len(ids), 100):
+        contacts = [
+            {"externalId": e, "properties": {"email": f"{e}@example.com"}}
+            for e in ids[start : start + 100]
+        ]
+        response = http.post(f"{api}/contact/list", json={"contacts": contacts})
+        assert response.status_code == 200, response.text
+        assert {item["code"] for item in response.json()} == {"OK"}
+
+    response = http.post(
+        f"{api}/audience", json={"externalId": "visitors-last-month", "name": "Visitors"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["lastContactAddedAt"] is None
+
+    response = http.post(f"{api}/audience/visitors-last-month/contact", json={"contacts": ids})
+    assert response.status_code == 204, response.text
+
+    audience = http.get(f"{api}/audience/visitors-last-month")
+    assert audience.status_code == 200
+    assert audience.json()["lastContactAddedAt"] is not None
+    assert audience.json()["lastSyncDate"] is not None
+
+    response = http.delete(
+        f"{api}/audience/visitors-last-month/contact", json={"contacts": [ids[0]]}
+    )
+    assert response.status_code == 204
+    assert http.get(f"{api}/audience/visitors-last-month").json()["lastContactRemovedAt"]
+
+    assert http.delete(f"{api}/audience/visitors-last-month/contact").status_code == 204
+    assert http.delete(f"{api}/audience/visitors-last-month").status_code == 204
+    assert http.get(f"{api}/audience/visitors-last-month").status_code == 404
+
+
+def test_the_other_base_path_and_basic_auth_work_too(server: Server):
+    api = f"{server.url}/integrationservice"
+    response = requests.get(
+        f"{api}/contact/properties/list", auth=(BOOTSTRAP_KEY, BOOTSTRAP_SECRET), timeout=10
+    )
+    assert response.status_code == 200
+    assert response.headers["x-request-id"]
+
+
+def test_secrets_never_reach_the_log(server: Server):
+    requests.get(
+        f"{server.url}/integrationservice/audience/x",
+        auth=(BOOTSTRAP_KEY, BOOTSTRAP_SECRET),
+        timeout=10,
+    )
+    requests.get(
+        f"{server.url}/integrationservice/audience/x",
+        auth=(BOOTSTRAP_KEY, "wrong-guess"),
+        timeout=10,
+    )
+    log = server.output()
+    assert "GET /integrationservice/audience/x" in log
+    assert BOOTSTRAP_SECRET not in log
+    assert "wrong-guess" not in log
