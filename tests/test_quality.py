@@ -9,11 +9,9 @@ BIN = Path(sys.executable).parent
 
 
 def test_ruff_is_clean():
+    folders = [f for f in ("src", "tests", "bench") if (ROOT / f).is_dir()]
     result = subprocess.run(
-        [str(BIN / "ruff"), "check", "src", "tests", "bench"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+        [str(BIN / "ruff"), "check", *folders], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
