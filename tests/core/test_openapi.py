@@ -52,3 +52,19 @@ async def test_swagger_ui_is_served_from_local_assets(http: httpx.AsyncClient):
     assert bundle.status_code == 200
     assert len(bundle.content) > 500_000
     assert (await http.get("/static-docs/swagger-ui.css")).status_code == 200
+
+
+async def test_request_and_response_bodies_carry_examples(http: httpx.AsyncClient):
+    document = (await http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for name in (
+        "AudienceCreate",
+        "AudienceRead",
+        "ContactRead",
+        "ContactRequest",
+        "AddContactsRequest",
+        "AddContactResponse",
+        "PropertyRead",
+        "ChangeContactsAudienceRequest",
+    ):
+        assert "example" in schemas[name], name

@@ -17,6 +17,17 @@ class SetPropertyEntry(BaseModel):
 class PropertyRead(BaseModel):
     """A property a contact can have (`GET /contact/properties/list`)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "name": "permissions",
+                "description": "Permissions",
+                "type": "set",
+                "entries": [{"bit": 1, "description": "Newsletter", "rank": 1}],
+            }
+        }
+    )
+
     name: str
     description: str
     type: str
@@ -52,18 +63,65 @@ class ContactIn(BaseModel):
 
 
 class ContactRequest(BaseModel):
+    """A contact to add or change, with the vendor's update and purge flags."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "update": True,
+                "purge": False,
+                "contact": {"externalId": "crm-1001", "properties": {"email": "ann@example.com"}},
+            }
+        }
+    )
+
     contact: ContactIn
     update: bool = Field(default=False, description="Update the contact if it already exists")
     purge: bool = Field(default=False, description="Remove existing properties that are not set")
 
 
 class AddContactsRequest(BaseModel):
+    """At most 100 contacts to add (or with `update`, to update)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "update": False,
+                "contacts": [
+                    {"externalId": "crm-1001", "properties": {"email": "ann@example.com"}},
+                    {"externalId": "crm-1002", "properties": {"email": "bo@example.com"}},
+                ],
+            }
+        }
+    )
+
     contacts: list[ContactIn]
     update: bool = False
     purge: bool = False
 
 
 class ContactRead(BaseModel):
+    """A contact; dates are epoch milliseconds, properties only those with a value."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "externalId": "crm-1001",
+                "created": 1764280800000,
+                "lastChanged": 1764284400000,
+                "encryptedId": "q3XbQ2Vd0v5bWn8pT1yZs4Kc",
+                "testGroup": False,
+                "temporary": False,
+                "properties": {
+                    "email": "ann@example.com",
+                    "firstName": "Ann",
+                    "permissions": [{"bit": 1, "enabled": True}],
+                },
+                "channels": [{"name": "EMAIL", "value": True}, {"name": "SMS", "value": False}],
+            }
+        }
+    )
+
     externalId: str
     created: int = Field(description="Epoch milliseconds")
     lastChanged: int = Field(description="Epoch milliseconds")
@@ -86,6 +144,14 @@ ContactResponseCode = Literal[
 
 
 class AddContactResponse(BaseModel):
+    """The outcome for one contact of `POST /contact/list`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"externalId": "crm-1001", "code": "OK", "message": "Contact added"}
+        }
+    )
+
     externalId: str | None
     code: ContactResponseCode
     message: str
