@@ -24,6 +24,10 @@ from audiences.core.openapi import BASE_PATHS, install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
 from audiences.core.settings import Settings
 from audiences.memberships.router import router as memberships_router
+from audiences.platform.automailers.router import router as automailers_router
+from audiences.platform.flows.router import automation_router, campaign_router
+from audiences.platform.mailings.router import router as mailings_router
+from audiences.platform.messages.router import router as messages_router
 
 logger = logging.getLogger("audiences")
 
@@ -48,6 +52,11 @@ def api_router() -> APIRouter:
     api.include_router(audiences_router)
     api.include_router(memberships_router)
     api.include_router(contacts_router)
+    api.include_router(mailings_router)
+    api.include_router(automailers_router)
+    api.include_router(campaign_router)
+    api.include_router(automation_router)
+    api.include_router(messages_router)
     return api
 
 

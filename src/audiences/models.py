@@ -5,6 +5,10 @@ from audiences.audiences.models import Audience
 from audiences.contacts.models import Contact, PropertyDefinition
 from audiences.core.db import Base
 from audiences.memberships.models import AudienceMember
+from audiences.platform.automailers.models import Automailer, AutomailerDelivery
+from audiences.platform.flows.models import Flow, FlowNode, FlowNodeAudience
+from audiences.platform.mailings.models import Mailing
+from audiences.platform.messages.models import Message, MessageBlock
 
 metadata = Base.metadata
 
@@ -13,7 +17,15 @@ __all__ = [
     "ApiKey",
     "Audience",
     "AudienceMember",
+    "Automailer",
+    "AutomailerDelivery",
     "Contact",
+    "Flow",
+    "FlowNode",
+    "FlowNodeAudience",
+    "Mailing",
+    "Message",
+    "MessageBlock",
     "OAuthNonce",
     "PropertyDefinition",
     "metadata",

@@ -56,3 +56,7 @@ class AudienceInUse(DomainError):
 
 register_constraint("uq_audiences_account_id_external_id", AudienceIdTaken)
 register_constraint("uq_audiences_account_id_lower_name", AudienceNameTaken)
+
+# Backstop for a delete that races a new reference: the restricting foreign keys.
+for _table in ("mailings", "automailers", "flow_node_audiences", "message_blocks"):
+    register_constraint(f"fk_{_table}_account_id_audience_id_audiences", AudienceInUse)

@@ -1,22 +1,42 @@
 """All SQL about audiences themselves (members are in memberships/)."""
 
+from typing import Literal
+
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences.models import Audience
 
+Lock = Literal["write", "delete", "reference"] | None
+
 
 async def get_audience(
-    session: AsyncSession, account_id: int, external_id: str, *, lock: bool = False
+    session: AsyncSession, account_id: int, external_id: str, *, lock: Lock = None
 ) -> Audience | None:
-    """The audience; with `lock`, its row is locked against concurrent writers (FOR NO KEY
-    UPDATE, so rows that merely reference it are not blocked)."""
+    """The audience, its row locked as the caller needs: "write" (membership writers queue up;
+    rows that merely reference it are not blocked), "delete" (nothing may start referencing
+    it), "reference" (it cannot be deleted until this transaction ends)."""
     query = select(Audience).where(
         Audience.account_id == account_id, Audience.external_id == external_id
     )
-    if lock:
+    if lock == "write":
         query = query.with_for_update(key_share=True)
+    elif lock == "delete":
+        query = query.with_for_update()
+    elif lock == "reference":
+        query = query.with_for_update(read=True, key_share=True)
     return await session.scalar(query)
+
+
+async def get_audiences_by_ids(
+    session: AsyncSession, account_id: int, audience_ids: list[int]
+) -> dict[int, Audience]:
+    if not audience_ids:
+        return {}
+    query = select(Audience).where(
+        Audience.account_id == account_id, Audience.audience_id.in_(audience_ids)
+    )
+    return {a.audience_id: a for a in (await session.scalars(query)).all()}
 
 
 async def lock_account(session: AsyncSession, account_id: int) -> None:

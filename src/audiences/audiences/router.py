@@ -18,8 +18,24 @@ from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
+from audiences.platform.schemas import References
 
 router = APIRouter(prefix="/audience", tags=["Audiences"])
+
+_EXAMPLE_REFERENCES = [
+    {
+        "type": "mailing",
+        "id": "9i1Lk3yq0dK2zQ4p",
+        "name": "December newsletter",
+        "detail": "Scheduled for 2026-12-01T09:00:00+00:00",
+    },
+    {
+        "type": "campaign",
+        "id": "Qm2Xc8Lr5Tt0Aa1b",
+        "name": "Win-back",
+        "detail": "Audience filter on step 'Reminder mail'",
+    },
+]
 
 
 @router.post(
@@ -72,11 +88,23 @@ async def update_audience(
     return await service.update_audience(session, principal.account_id, externalId, body)
 
 
+@router.get(
+    "/{externalId}/usage",
+    response_model=References,
+    responses=errors(ProductNotFound, AudienceNotFound),
+)
+async def audience_usage(
+    externalId: str, session: SessionDep, principal: AudiencePrincipal
+) -> References:
+    """What uses the audience and so blocks its deletion (nothing is deleted)."""
+    return await service.usage(session, principal.account_id, externalId)
+
+
 @router.delete(
     "/{externalId}",
     status_code=204,
     response_class=Response,
-    responses=errors(ProductNotFound, AudienceNotFound, AudienceInUse()),
+    responses=errors(ProductNotFound, AudienceNotFound, AudienceInUse(_EXAMPLE_REFERENCES)),
 )
 async def delete_audience(
     externalId: str, session: SessionDep, principal: AudiencePrincipal

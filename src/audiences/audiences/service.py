@@ -1,13 +1,15 @@
 """Rules for audiences: unique ids and names, the per-account limit, updates and deletes."""
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences.audiences import repository
+from audiences.audiences import guards, repository
 from audiences.audiences.errors import (
     AudienceIdInvalid,
     AudienceIdMismatch,
     AudienceIdTaken,
+    AudienceInUse,
     AudienceLimitReached,
     AudienceNameInvalid,
     AudienceNameTaken,
@@ -18,6 +20,7 @@ from audiences.audiences.schemas import AudienceCreate, AudienceRead, AudienceUp
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import MAX_ID_LENGTH, has_control_characters, storable_text
+from audiences.platform.schemas import References
 
 MAX_DESCRIPTION = 4000
 
@@ -64,12 +67,23 @@ def checked_description(value: str | None) -> str | None:
 
 
 async def get_audience(
-    session: AsyncSession, account_id: int, external_id: str, *, lock: bool = False
+    session: AsyncSession, account_id: int, external_id: str, *, lock: repository.Lock = None
 ) -> Audience:
     """The account's audience with this id; another account's is simply not found."""
     audience = await repository.get_audience(session, account_id, external_id, lock=lock)
     if audience is None:
         raise AudienceNotFound()
+    return audience
+
+
+async def audience_to_reference(
+    session: AsyncSession, account_id: int, external_id: str
+) -> Audience:
+    """An audience another object is about to reference; it cannot be deleted until the
+    caller's transaction ends. Unknown: a 404 that names it."""
+    audience = await repository.get_audience(session, account_id, external_id, lock="reference")
+    if audience is None:
+        raise AudienceNotFound(f"Audience not found: {external_id}", audienceExternalId=external_id)
     return audience
 
 
@@ -99,7 +113,7 @@ async def update_audience(
         raise AudienceIdMismatch()
     name = checked_name(body.name)
     description = checked_description(body.description)
-    audience = await get_audience(session, account_id, external_id, lock=True)
+    audience = await get_audience(session, account_id, external_id, lock="write")
     if await repository.name_taken(
         session, account_id, name, except_audience_id=audience.audience_id
     ):
@@ -117,6 +131,23 @@ async def read_audience(session: AsyncSession, account_id: int, external_id: str
 
 
 async def delete_audience(session: AsyncSession, account_id: int, external_id: str) -> None:
-    """Deletes an audience and its memberships."""
-    audience = await get_audience(session, account_id, external_id, lock=True)
-    await repository.delete_audience(session, audience)
+    """Deletes an audience and its memberships, unless something uses it (section 6 of the
+    contract); the refusal lists every blocker."""
+    # The row lock comes first: from here on nothing new can reference the audience.
+    audience = await get_audience(session, account_id, external_id, lock="delete")
+    await guards.ensure_deletable(session, audience)
+    try:
+        async with session.begin_nested():
+            await guards.release_finished(session, audience)
+            await repository.delete_audience(session, audience)
+    except IntegrityError as exc:
+        # A mailing was scheduled between the check and the delete: the restricting foreign
+        # key refused, and the answer is the same refusal, with the blocker named.
+        found = await guards.references(session, audience)
+        raise AudienceInUse([r.model_dump() for r in found]) from exc
+
+
+async def usage(session: AsyncSession, account_id: int, external_id: str) -> References:
+    """What blocks the audience's deletion, without deleting it."""
+    audience = await get_audience(session, account_id, external_id)
+    return References(references=await guards.references(session, audience))

@@ -71,3 +71,16 @@ async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Conta
         select(Contact).from_statement(statement).execution_options(populate_existing=True)
     )
     return contact
+
+
+# Whether contact `c` can be reached on channel :channel ('EMAIL' or 'SMS') with permission bit
+# :bit: not anonymized, the channel active with an address, the permission enabled. Mailings
+# and automailers select their recipients with it.
+REACHABLE = """
+    c.anonymized_at IS NULL
+    AND CASE WHEN :channel = 'SMS'
+             THEN c.sms_channel AND c.properties ? 'mobileNumber'
+             ELSE c.email_channel AND c.email IS NOT NULL END
+    AND c.properties -> 'permissions'
+        @> jsonb_build_array(jsonb_build_object('bit', CAST(:bit AS int), 'enabled', true))
+"""

@@ -20,6 +20,7 @@ from audiences.contacts.errors import (
 from audiences.contacts.models import Contact
 from audiences.contacts.properties import (
     DEFAULT_PROPERTIES,
+    PERMISSIONS,
     Definition,
     PropertyValueError,
     merge_properties,
@@ -233,3 +234,14 @@ async def anonymize_contact(session: AsyncSession, account_id: int, external_id:
     contact.anonymized_at = func.now()
     contact.changed_at = func.now()
     await session.flush()
+
+
+async def check_permission_bit(session: AsyncSession, account_id: int, bit: int) -> None:
+    """The bit must be one of the account's `permissions` entries."""
+    definitions = await definitions_by_name(session, account_id)
+    permissions = definitions.get(PERMISSIONS)
+    bits = sorted(int(e["bit"]) for e in (permissions.entries or ())) if permissions else []
+    if bit not in bits:
+        raise InvalidParams(
+            f"permissionBit {bit} is not a permission of this account; choose one of {bits}"
+        )

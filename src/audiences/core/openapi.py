@@ -96,4 +96,15 @@ TAGS = [
     {"name": "Audiences", "description": "Spotler-compatible audience calls."},
     {"name": "Audience contacts", "description": "Spotler-compatible membership calls."},
     {"name": "Contacts", "description": "Spotler-compatible contact calls."},
+    {"name": "Mailings", "description": "Extension: mailings with an audience as target group."},
+    {"name": "Automailers", "description": "Extension: automailers on an audience."},
+    {
+        "name": "Campaigns",
+        "description": "Extension: campaigns whose triggers and steps filter on audiences.",
+    },
+    {"name": "Automations", "description": "Extension: automations, as campaigns."},
+    {
+        "name": "Messages",
+        "description": "Extension: messages with dynamic content blocks per audience.",
+    },
 ]

@@ -29,7 +29,7 @@ async def add_members(
     if len(contact_ids) > max_batch:
         raise BatchTooLarge(max_batch)
     audience = await audiences_service.get_audience(
-        session, account_id, audience_external_id, lock=True
+        session, account_id, audience_external_id, lock="write"
     )
     storable, impossible = _split_storable(contact_ids)
     result = await repository.add_members(
@@ -53,7 +53,7 @@ async def remove_members(
     if contact_ids is not None and len(contact_ids) > max_batch:
         raise BatchTooLarge(max_batch)
     audience = await audiences_service.get_audience(
-        session, account_id, audience_external_id, lock=True
+        session, account_id, audience_external_id, lock="write"
     )
     if contact_ids is None:
         return await repository.remove_all_members(session, account_id, audience.audience_id)

@@ -1,0 +1,31 @@
+"""The vendor's paging: `after` (a cursor) and `pageSize`; answers carry `paging.next`."""
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from pydantic import BaseModel, Field
+
+MAX_PAGE_SIZE = 10_000
+DEFAULT_PAGE_SIZE = 100
+
+
+class Paging(BaseModel):
+    next: str | None = Field(default=None, description="URL of the next page; absent at the end")
+    after: int | None = Field(
+        default=None, description="Cursor to pass as `after` for the next page"
+    )
+
+
+AfterParam = Annotated[
+    int | None, Query(ge=0, description="Cursor from the previous page's `paging.after`")
+]
+PageSizeParam = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (at most {MAX_PAGE_SIZE})")
+]
+
+
+def next_paging(request: Request, last: int | None, full_page: bool) -> Paging:
+    """Paging for a page whose last item has cursor `last`; no next page after a short one."""
+    if last is None or not full_page:
+        return Paging()
+    return Paging(next=str(request.url.include_query_params(after=last)), after=last)

@@ -1,0 +1,92 @@
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from audiences.platform.schemas import Moment, Name
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def _duration(value: str) -> str:
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError("must be an ISO 8601 duration such as P3D, PT12H or P1M")
+    if not any(float(part) > 0 for part in match.groups() if part):
+        raise ValueError("must be longer than zero")
+    return value
+
+
+Duration = Annotated[str, Field(max_length=64), AfterValidator(_duration)]
+
+
+class AutomailerCreate(BaseModel):
+    """Mails each contact added to the audience after `firstSendingMoment`, `period` after it
+    was added, until `lastSendingMoment`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "Welcome after 3 days",
+                "audienceExternalId": "new-customers",
+                "permissionBit": 1,
+                "firstSendingMoment": "2026-12-01T00:00:00Z",
+                "period": "P3D",
+                "lastSendingMoment": "2027-12-01T00:00:00Z",
+            }
+        },
+    )
+
+    name: Name
+    audienceExternalId: str
+    permissionBit: int
+    firstSendingMoment: Moment
+    period: Duration = Field(description="ISO 8601 duration, e.g. P3D")
+    lastSendingMoment: Moment
+
+    @model_validator(mode="after")
+    def _window(self) -> "AutomailerCreate":
+        if self.lastSendingMoment <= self.firstSendingMoment:
+            raise ValueError("lastSendingMoment must be after firstSendingMoment")
+        return self
+
+
+class AutomailerUpdate(AutomailerCreate):
+    """The automailer's new fields."""
+
+
+class AutomailerRead(BaseModel):
+    id: str
+    name: str
+    audienceExternalId: str
+    targetGroup: str
+    permissionBit: int
+    firstSendingMoment: Moment
+    period: str
+    lastSendingMoment: Moment
+    status: Literal["active", "stopped"]
+
+
+class DueContact(BaseModel):
+    externalId: str
+    encryptedId: str
+    addedAt: Moment
+    dueAt: Moment = Field(description="addedAt + period")
+
+
+class DueContacts(BaseModel):
+    at: Moment
+    count: int
+    contacts: list[DueContact]
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"at": "2026-12-04T09:00:00Z"}}
+    )
+
+    at: Moment | None = Field(default=None, description="The run's moment; default now")

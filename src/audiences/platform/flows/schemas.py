@@ -1,0 +1,64 @@
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audiences.platform.schemas import Name
+
+FlowStatus = Literal["draft", "active", "paused", "stopped"]
+
+
+class NodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, description="Keep an existing trigger or step's id on PUT")
+    name: Name
+    audienceFilters: list[str] = Field(
+        default_factory=list, description="Audience externalIds; a contact must be in all of them"
+    )
+
+
+class FlowCreate(BaseModel):
+    """Triggers and steps, each optionally filtered on audiences."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "Win-back",
+                "status": "active",
+                "triggers": [{"name": "Cart abandoned", "audienceFilters": ["visitors"]}],
+                "steps": [{"name": "Reminder mail", "audienceFilters": ["top-100"]}],
+            }
+        },
+    )
+
+    name: Name
+    status: FlowStatus = "draft"
+    triggers: list[NodeIn] = Field(default_factory=list, max_length=100)
+    steps: list[NodeIn] = Field(default_factory=list, max_length=100)
+
+
+class FlowUpdate(FlowCreate):
+    """Replaces the name, status, triggers and steps."""
+
+
+class NodeRead(BaseModel):
+    id: str
+    name: str
+    audienceFilters: list[str]
+
+
+class FlowRead(BaseModel):
+    id: str
+    name: str
+    status: FlowStatus
+    triggers: list[NodeRead]
+    steps: list[NodeRead]
+
+
+class Admission(BaseModel):
+    admitted: bool = Field(
+        description="Whether the contact is in every audience the step filters on"
+    )
+    contact: str
+    missingAudiences: list[str] = Field(description="Filter audiences the contact is not in")

@@ -1,0 +1,119 @@
+"""All SQL about mailings and who they reach."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.contacts.repository import REACHABLE
+from audiences.platform.mailings.models import Mailing
+
+BLOCKING_STATUSES = ("scheduled", "sending")
+
+
+async def insert_mailing(session: AsyncSession, values: dict[str, Any]) -> Mailing:
+    mailing = Mailing(**values)
+    session.add(mailing)
+    await session.flush()
+    return mailing
+
+
+async def get_mailing(
+    session: AsyncSession, account_id: int, encrypted_id: str, *, lock: bool = False
+) -> Mailing | None:
+    query = select(Mailing).where(
+        Mailing.account_id == account_id, Mailing.encrypted_id == encrypted_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def delete_mailing(session: AsyncSession, mailing: Mailing) -> None:
+    await session.delete(mailing)
+    await session.flush()
+
+
+async def blocking_mailings(
+    session: AsyncSession, account_id: int, audience_id: int
+) -> Sequence[Mailing]:
+    """Mailings that may still reach the audience: scheduled or sending."""
+    query = (
+        select(Mailing)
+        .where(
+            Mailing.account_id == account_id,
+            Mailing.audience_id == audience_id,
+            Mailing.status.in_(BLOCKING_STATUSES),
+        )
+        .order_by(Mailing.mailing_id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def detach_finished(session: AsyncSession, account_id: int, audience_id: int) -> None:
+    """Lets go of the audience in mailings that no longer need it (drafts, sent, cancelled),
+    before it is deleted. A mailing scheduled meanwhile keeps it, and the delete is refused."""
+    await session.execute(
+        update(Mailing)
+        .where(
+            Mailing.account_id == account_id,
+            Mailing.audience_id == audience_id,
+            Mailing.status.not_in(BLOCKING_STATUSES),
+        )
+        .values(audience_id=None)
+    )
+
+
+_RECIPIENTS = text(
+    f"""
+    SELECT c.contact_id, c.external_id, c.encrypted_id
+    FROM audience_members m
+    JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
+    WHERE m.account_id = :account_id AND m.audience_id = :audience_id
+      AND m.contact_id > :after
+      AND {REACHABLE}
+    ORDER BY m.contact_id
+    LIMIT :limit
+    """
+)
+
+_COUNT = text(
+    f"""
+    SELECT count(*)
+    FROM audience_members m
+    JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
+    WHERE m.account_id = :account_id AND m.audience_id = :audience_id AND {REACHABLE}
+    """
+)
+
+
+async def recipients(
+    session: AsyncSession, mailing: Mailing, after: int, limit: int
+) -> Sequence[tuple[int, str, str]]:
+    """A page of the members the mailing reaches, in contact order after the cursor."""
+    rows = await session.execute(
+        _RECIPIENTS,
+        {
+            "account_id": mailing.account_id,
+            "audience_id": mailing.audience_id,
+            "channel": mailing.type,
+            "bit": mailing.permission_bit,
+            "after": after,
+            "limit": limit,
+        },
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def count_recipients(session: AsyncSession, mailing: Mailing) -> int:
+    result = await session.scalar(
+        _COUNT,
+        {
+            "account_id": mailing.account_id,
+            "audience_id": mailing.audience_id,
+            "channel": mailing.type,
+            "bit": mailing.permission_bit,
+        },
+    )
+    return int(result or 0)

@@ -1,0 +1,86 @@
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audiences.core.paging import Paging
+from audiences.platform.schemas import ContactLookup, Moment, Name
+
+MailingType = Literal["EMAIL", "SMS"]
+MailingStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
+
+
+class MailingCreate(BaseModel):
+    """A mailing to an audience, mailed with one permission."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "December newsletter",
+                "type": "EMAIL",
+                "audienceExternalId": "top-100",
+                "permissionBit": 1,
+                "scheduledStartDate": "2026-12-01T09:00:00Z",
+            }
+        },
+    )
+
+    name: Name
+    type: MailingType
+    audienceExternalId: str = Field(description="The target group")
+    permissionBit: int = Field(description="The permission to mail with (a bit of `permissions`)")
+    scheduledStartDate: Moment | None = Field(default=None, description="ISO 8601")
+
+
+class MailingUpdate(MailingCreate):
+    """The mailing's new fields (a draft or scheduled mailing only)."""
+
+
+class MailingSchedule(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"scheduledStartDate": "2026-12-01T09:00:00Z"}},
+    )
+
+    scheduledStartDate: Moment
+
+
+class MailingRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "encryptedId": "9i1Lk3yq0dK2zQ4p",
+                "name": "December newsletter",
+                "type": "EMAIL",
+                "targetGroup": "Top 100 customers",
+                "audienceExternalId": "top-100",
+                "permissionBit": 1,
+                "status": "scheduled",
+                "scheduledStartDate": "2026-12-01T09:00:00Z",
+                "sentCount": 0,
+            }
+        }
+    )
+
+    encryptedId: str
+    name: str
+    type: MailingType
+    targetGroup: str = Field(description="The audience's name")
+    audienceExternalId: str
+    permissionBit: int
+    status: MailingStatus
+    scheduledStartDate: Moment | None
+    sentCount: int
+
+
+class MailingRecipient(BaseModel):
+    contactIdentifier: ContactLookup
+
+
+class MailingRecipients(BaseModel):
+    paging: Paging
+    recipients: list[MailingRecipient]
+
+
+class RecipientCount(BaseModel):
+    count: int

@@ -1,0 +1,77 @@
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from audiences.core.validation import storable_text
+from audiences.platform.schemas import Name
+
+
+def _text(value: str) -> str:
+    if not storable_text(value):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Content = Annotated[str, Field(max_length=100_000), AfterValidator(_text)]
+
+
+class BlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    content: Content
+    audienceExternalId: str | None = Field(
+        default=None, description="Dynamic block: shown only to this audience's members"
+    )
+
+
+class MessageCreate(BaseModel):
+    """A message of content blocks; a block with an audience is dynamic content."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "December newsletter",
+                "blocks": [
+                    {"name": "Intro", "content": "<p>Hello!</p>"},
+                    {
+                        "name": "VIP offer",
+                        "content": "<p>20% off</p>",
+                        "audienceExternalId": "top-100",
+                    },
+                ],
+            }
+        },
+    )
+
+    name: Name
+    blocks: list[BlockIn] = Field(default_factory=list, max_length=200)
+
+
+class MessageUpdate(MessageCreate):
+    """Replaces the name and the blocks."""
+
+
+class BlockRead(BaseModel):
+    id: str
+    name: str
+    content: str
+    audienceExternalId: str | None
+
+
+class MessageRead(BaseModel):
+    id: str
+    name: str
+    blocks: list[BlockRead]
+
+
+class RenderedBlock(BaseModel):
+    id: str
+    name: str
+    content: str
+
+
+class Rendering(BaseModel):
+    contact: str
+    blocks: list[RenderedBlock] = Field(description="The blocks this contact sees, in order")

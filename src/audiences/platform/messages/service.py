@@ -1,0 +1,108 @@
+"""Rules for messages: dynamic content blocks shown to an audience's members."""
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.audiences import service as audiences_service
+from audiences.contacts import repository as contacts_repository
+from audiences.contacts.errors import ContactNotFound
+from audiences.core.ids import new_public_id
+from audiences.platform.messages import repository
+from audiences.platform.messages.errors import MessageNotFound
+from audiences.platform.messages.models import Message
+from audiences.platform.messages.schemas import (
+    BlockRead,
+    MessageCreate,
+    MessageRead,
+    RenderedBlock,
+    Rendering,
+)
+
+
+async def to_read(session: AsyncSession, message: Message) -> MessageRead:
+    rows = await repository.blocks(session, message)
+    return MessageRead(
+        id=message.public_id,
+        name=message.name,
+        blocks=[
+            BlockRead(id=r.public_id, name=r.name, content=r.content, audienceExternalId=r.audience)
+            for r in rows
+        ],
+    )
+
+
+async def get_message(
+    session: AsyncSession, account_id: int, public_id: str, *, lock: bool = False
+) -> Message:
+    message = await repository.get_message(session, account_id, public_id, lock=lock)
+    if message is None:
+        raise MessageNotFound()
+    return message
+
+
+async def _write_blocks(session: AsyncSession, message: Message, body: MessageCreate) -> None:
+    blocks = []
+    for position, block in enumerate(body.blocks):
+        audience_id = None
+        if block.audienceExternalId is not None:
+            audience = await audiences_service.audience_to_reference(
+                session, message.account_id, block.audienceExternalId
+            )
+            audience_id = audience.audience_id
+        blocks.append(
+            {
+                "public_id": new_public_id(),
+                "position": position,
+                "name": block.name,
+                "content": block.content,
+                "audience_id": audience_id,
+            }
+        )
+    await repository.replace_blocks(session, message, blocks)
+
+
+async def create_message(
+    session: AsyncSession, account_id: int, body: MessageCreate
+) -> MessageRead:
+    """A message; each block with an audience blocks that audience's deletion."""
+    message = await repository.insert_message(
+        session, {"account_id": account_id, "public_id": new_public_id(), "name": body.name}
+    )
+    await _write_blocks(session, message, body)
+    return await to_read(session, message)
+
+
+async def read_message(session: AsyncSession, account_id: int, public_id: str) -> MessageRead:
+    return await to_read(session, await get_message(session, account_id, public_id))
+
+
+async def update_message(
+    session: AsyncSession, account_id: int, public_id: str, body: MessageCreate
+) -> MessageRead:
+    """Replaces the name and blocks (block ids are new)."""
+    message = await get_message(session, account_id, public_id, lock=True)
+    message.name = body.name
+    message.changed_at = func.now()
+    await session.flush()
+    await _write_blocks(session, message, body)
+    return await to_read(session, message)
+
+
+async def delete_message(session: AsyncSession, account_id: int, public_id: str) -> None:
+    await repository.delete_message(
+        session, await get_message(session, account_id, public_id, lock=True)
+    )
+
+
+async def render(session: AsyncSession, account_id: int, public_id: str, contact: str) -> Rendering:
+    """The blocks the contact sees: every static block, and each dynamic block whose audience
+    the contact is a member of."""
+    message = await get_message(session, account_id, public_id)
+    found = await contacts_repository.get_contact(session, account_id, contact)
+    if found is None:
+        raise ContactNotFound()
+    rows = await repository.visible_blocks(session, message, found.contact_id)
+    return Rendering(
+        contact=contact,
+        blocks=[RenderedBlock(id=r.public_id, name=r.name, content=r.content) for r in rows],
+    )
