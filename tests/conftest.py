@@ -23,7 +23,13 @@ from audiences.accounts import service as accounts_service
 from audiences.app import create_app
 from audiences.core import migrate
 from audiences.core.credentials import SecretBox
-from audiences.core.db import create_engine, get_session, libpq_url, request_transaction
+from audiences.core.db import (
+    create_engine,
+    create_sessionmaker,
+    get_session,
+    libpq_url,
+    request_transaction,
+)
 from audiences.core.embedded import start_embedded
 from audiences.core.settings import Settings
 
@@ -165,3 +171,34 @@ async def other_tenant(session: AsyncSession, app) -> AsyncIterator[Tenant]:  # 
 def base(request: pytest.FixtureRequest) -> str:
     """Each test that takes it runs under both base paths."""
     return str(request.param)
+
+
+@dataclass
+class Committed:
+    """An app on a database of its own whose requests really commit, for tests that need
+    several connections at once (races, concurrent runs)."""
+
+    client: httpx.AsyncClient
+    engine: AsyncEngine
+    account_id: int
+
+
+@pytest.fixture(scope="module")
+async def committed(server_url: str) -> AsyncIterator[Committed]:
+    url = create_database(server_url, prefix="audiences_committed")
+    migrate.upgrade(url)
+    settings = Settings(database_url=url, secret_key=SECRET_KEY, db_pool_size=4, _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(settings)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        issued = await accounts_service.create_account(
+            session, SecretBox(SECRET_KEY), "Committed", ["automation"]
+        )
+    app = create_app(settings, engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+        auth=(issued.consumer_key, issued.consumer_secret),
+    ) as client:
+        yield Committed(client, engine, issued.account_id)
+    await engine.dispose()
+    drop_database(server_url, url)

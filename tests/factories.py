@@ -49,3 +49,97 @@ async def add_members(
 ) -> None:
     response = await client.post(f"{base}/audience/{audience}/contact", json={"contacts": contacts})
     assert response.status_code == 204, response.text
+
+
+async def make_mailing(
+    client: httpx.AsyncClient,
+    audience: str,
+    *,
+    permission_bit: int = 1,
+    kind: str = "EMAIL",
+    name: str = "Newsletter",
+    base: str = BASE,
+) -> dict[str, Any]:
+    body = {
+        "name": name,
+        "type": kind,
+        "audienceExternalId": audience,
+        "permissionBit": permission_bit,
+    }
+    response = await client.post(f"{base}/mailing", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+FUTURE = "2099-01-01T09:00:00Z"
+
+
+async def schedule(client: httpx.AsyncClient, mailing: dict[str, Any], base: str = BASE) -> None:
+    response = await client.post(
+        f"{base}/mailing/{mailing['encryptedId']}/schedule", json={"scheduledStartDate": FUTURE}
+    )
+    assert response.status_code == 200, response.text
+
+
+async def make_automailer(
+    client: httpx.AsyncClient,
+    audience: str,
+    *,
+    first: str = "2026-01-01T00:00:00Z",
+    period: str = "P3D",
+    last: str = "2099-01-01T00:00:00Z",
+    permission_bit: int = 1,
+    base: str = BASE,
+) -> dict[str, Any]:
+    body = {
+        "name": "Welcome",
+        "audienceExternalId": audience,
+        "permissionBit": permission_bit,
+        "firstSendingMoment": first,
+        "period": period,
+        "lastSendingMoment": last,
+    }
+    response = await client.post(f"{base}/automailer", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def make_flow(
+    client: httpx.AsyncClient,
+    kind: str,
+    *,
+    triggers: list[list[str]] | None = None,
+    steps: list[list[str]] | None = None,
+    status: str = "draft",
+    base: str = BASE,
+) -> dict[str, Any]:
+    body = {
+        "name": f"A {kind}",
+        "status": status,
+        "triggers": [
+            {"name": f"trigger {i}", "audienceFilters": f} for i, f in enumerate(triggers or [])
+        ],
+        "steps": [{"name": f"step {i}", "audienceFilters": f} for i, f in enumerate(steps or [])],
+    }
+    response = await client.post(f"{base}/{kind}", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def make_message(
+    client: httpx.AsyncClient, blocks: list[tuple[str, str | None]], base: str = BASE
+) -> dict[str, Any]:
+    body = {
+        "name": "Newsletter",
+        "blocks": [
+            {"name": name, "content": f"<p>{name}</p>", "audienceExternalId": audience}
+            for name, audience in blocks
+        ],
+    }
+    response = await client.post(f"{base}/message", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result

@@ -38,7 +38,7 @@ async def list_accounts(session: AsyncSession) -> Sequence[tuple[Account, int]]:
         .scalar_subquery()
     )
     rows = await session.execute(select(Account, active_keys).order_by(Account.account_id))
-    return [(account, count) for account, count in rows.tuples()]
+    return [(account, count) for account, count in rows]
 
 
 async def count_accounts(session: AsyncSession) -> int:

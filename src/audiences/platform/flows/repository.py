@@ -66,7 +66,7 @@ async def replace_nodes(session: AsyncSession, flow: Flow, nodes: list[dict[str,
             for n in nodes
         ],
     )
-    by_public = {public_id: node_id for node_id, public_id in rows.tuples()}
+    by_public = {public_id: node_id for node_id, public_id in rows}
     filters = [
         {
             "account_id": flow.account_id,
@@ -93,7 +93,7 @@ async def nodes_with_filters(session: AsyncSession, flow: Flow) -> Sequence[Row[
             LEFT JOIN flow_node_audiences f ON f.account_id = n.account_id AND f.node_id = n.node_id
             LEFT JOIN audiences a ON a.account_id = f.account_id AND a.audience_id = f.audience_id
             WHERE n.account_id = :account_id AND n.flow_id = :flow_id
-            GROUP BY n.node_id
+            GROUP BY n.account_id, n.node_id
             ORDER BY n.role DESC, n.position
             """
         ),
@@ -123,7 +123,7 @@ async def missing_filters(
                       AND m.contact_id = :contact_id
                 WHERE n.account_id = :account_id AND n.flow_id = :flow_id
                   AND n.public_id = :node
-                GROUP BY n.node_id
+                GROUP BY n.account_id, n.node_id
                 """
             ),
             {
