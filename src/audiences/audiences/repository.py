@@ -1,5 +1,6 @@
 """All SQL about audiences themselves (members are in memberships/)."""
 
+from collections.abc import Sequence
 from typing import Literal
 
 from sqlalchemy import func, select, text
@@ -83,3 +84,13 @@ async def insert_audience(
 async def delete_audience(session: AsyncSession, audience: Audience) -> None:
     await session.delete(audience)
     await session.flush()
+
+
+async def list_audiences(
+    session: AsyncSession, account_id: int, after: int, limit: int, name: str | None
+) -> Sequence[Audience]:
+    """A keyset page in creation order; `name` matches part of the name, any case."""
+    query = select(Audience).where(Audience.account_id == account_id, Audience.audience_id > after)
+    if name:
+        query = query.where(Audience.name.icontains(name, autoescape=True))
+    return (await session.scalars(query.order_by(Audience.audience_id).limit(limit))).all()

@@ -1,6 +1,8 @@
 """Audience calls, as the vendor's /audience resource."""
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from audiences.audiences import service
 from audiences.audiences.errors import (
@@ -13,11 +15,17 @@ from audiences.audiences.errors import (
     AudienceNameTaken,
     AudienceNotFound,
 )
-from audiences.audiences.schemas import AudienceCreate, AudienceRead, AudienceUpdate
+from audiences.audiences.schemas import (
+    AudienceCreate,
+    AudienceRead,
+    AudiencesPage,
+    AudienceUpdate,
+)
 from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
+from audiences.core.paging import AfterParam, PageSizeParam, next_paging
 from audiences.platform.schemas import References
 
 router = APIRouter(prefix="/audience", tags=["Audiences"])
@@ -56,6 +64,22 @@ async def create_audience(
     """Synchronize (add) an audience with a unique id and a unique name."""
     limit = request.app.state.settings.max_audiences_per_account
     return await service.create_audience(session, principal.account_id, body, limit)
+
+
+@router.get("", response_model=AudiencesPage, responses=errors(ProductNotFound))
+async def list_audiences(
+    request: Request,
+    session: SessionDep,
+    principal: AudiencePrincipal,
+    after: AfterParam = None,
+    pageSize: PageSizeParam = 100,
+    name: Annotated[str | None, Query(description="Part of the name, any case")] = None,
+) -> AudiencesPage:
+    """List the audiences with their member counts (vendor paging)."""
+    items, last = await service.list_audiences(
+        session, principal.account_id, after or 0, pageSize, name
+    )
+    return AudiencesPage(paging=next_paging(request, last, len(items) == pageSize), audiences=items)
 
 
 @router.get(

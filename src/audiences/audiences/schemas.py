@@ -2,6 +2,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiences.core.paging import Paging
+
 _EXAMPLE: dict[str, Any] = {
     "externalId": "top-100-customers",
     "name": "Top 100 customers (turnover, last 6 months)",
@@ -55,3 +57,14 @@ class AudienceRead(BaseModel):
     lastSyncDate: int | None = Field(
         description="Last time the members were changed through the API"
     )
+
+
+class AudienceListItem(AudienceRead):
+    """An audience in the overview, with its member count (kept by every write)."""
+
+    memberCount: int
+
+
+class AudiencesPage(BaseModel):
+    paging: Paging
+    audiences: list[AudienceListItem]

@@ -16,7 +16,12 @@ from audiences.audiences.errors import (
     AudienceNotFound,
 )
 from audiences.audiences.models import Audience
-from audiences.audiences.schemas import AudienceCreate, AudienceRead, AudienceUpdate
+from audiences.audiences.schemas import (
+    AudienceCreate,
+    AudienceListItem,
+    AudienceRead,
+    AudienceUpdate,
+)
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import MAX_ID_LENGTH, has_control_characters, storable_text
@@ -124,6 +129,15 @@ async def update_audience(
     audience.changed_at = func.now()
     await session.flush()
     return to_read(audience)
+
+
+async def list_audiences(
+    session: AsyncSession, account_id: int, after: int, limit: int, name: str | None
+) -> tuple[list[AudienceListItem], int | None]:
+    """A page of the account's audiences with their member counts, and the next cursor."""
+    rows = await repository.list_audiences(session, account_id, after, limit, name)
+    items = [AudienceListItem(**to_read(a).model_dump(), memberCount=a.member_count) for a in rows]
+    return items, rows[-1].audience_id if rows else None
 
 
 async def read_audience(session: AsyncSession, account_id: int, external_id: str) -> AudienceRead:

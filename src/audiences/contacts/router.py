@@ -1,8 +1,10 @@
 """Contact calls, as the vendor's /contact resource."""
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Literal
 
-from audiences.contacts import service
+from fastapi import APIRouter, Query, Request, Response
+
+from audiences.contacts import imports, service
 from audiences.contacts.errors import (
     ContactAlreadyExists,
     ContactAnonymized,
@@ -12,17 +14,20 @@ from audiences.contacts.errors import (
     PropertyInvalid,
     TooManyContacts,
 )
+from audiences.contacts.imports import ImportRefused
 from audiences.contacts.schemas import (
     AddContactResponse,
     AddContactsRequest,
     ContactRead,
     ContactRequest,
+    ImportReport,
     PropertyRead,
 )
 from audiences.core.auth import CurrentPrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams
 from audiences.core.openapi import errors
+from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 
 router = APIRouter(prefix="/contact", tags=["Contacts"])
 
@@ -45,6 +50,57 @@ async def add_contacts(
 ) -> list[AddContactResponse]:
     """Add (or with `update`, update) at most 100 contacts; answers a code per contact."""
     return await service.add_contacts(session, principal.account_id, body)
+
+
+_IMPORT_BODY = {
+    "required": True,
+    "description": (
+        "Contacts, streamed: application/x-ndjson (a contact object a line, as POST /contact's "
+        "`contact`) or text/csv (a header of externalId and property names; empty cells are "
+        "not set; permissions as enabled bits such as 1;3)."
+    ),
+    "content": {
+        "application/x-ndjson": {
+            "schema": {"type": "string"},
+            "example": '{"externalId": "crm-1", "properties": {"email": "a@example.com"}}\n',
+        },
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "externalId,email,firstName,permissions\ncrm-1,a@example.com,Ann,1;2\n",
+        },
+    },
+}
+OnErrorParam = Annotated[
+    Literal["skip", "reject"],
+    Query(description="skip: import the valid lines, report the others; reject: all or nothing"),
+]
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    openapi_extra={"requestBody": _IMPORT_BODY},
+    responses=errors(ImportRefused(1), UnsupportedUpload, UploadTooLarge(20_000_000)),
+)
+async def import_contacts(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    purge: Annotated[bool, Query(description="Remove existing properties not given")] = False,
+    onError: OnErrorParam = "skip",
+) -> ImportReport:
+    """Create or update millions of contacts from a streamed upload, in one transaction."""
+    definitions = await service.definitions_by_name(session, principal.account_id)
+    return await imports.import_contacts(
+        session,
+        principal.account_id,
+        definitions,
+        request.stream(),
+        request.headers.get("content-type", ""),
+        purge=purge,
+        reject=onError == "reject",
+        max_lines=request.app.state.settings.max_upload_lines,
+    )
 
 
 @router.post(

@@ -155,3 +155,43 @@ class AddContactResponse(BaseModel):
     externalId: str | None
     code: ContactResponseCode
     message: str
+
+
+class ImportError(BaseModel):
+    line: int
+    externalId: str | None
+    code: ContactResponseCode
+    message: str
+
+
+class ImportReport(BaseModel):
+    """What a bulk contact import did; errors name the line (the first 1000 are listed)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "received": 3,
+                "created": 1,
+                "updated": 1,
+                "failed": 1,
+                "duplicates": 0,
+                "errors": [
+                    {
+                        "line": 3,
+                        "externalId": "crm-3",
+                        "code": "PROPERTY_INVALID",
+                        "message": "Email is invalid: email The email address is not valid.",
+                    }
+                ],
+            }
+        }
+    )
+
+    received: int = Field(description="Contacts (non-empty lines or records) received")
+    created: int
+    updated: int
+    failed: int = Field(description="Lines refused (listed in errors)")
+    duplicates: int = Field(
+        description="Earlier lines of an externalId given again later (the last wins)"
+    )
+    errors: list[ImportError]

@@ -1,8 +1,20 @@
 """Refuses JSON bodies above the configured size before any handler reads them."""
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audiences.core.errors import BodyTooLarge, InvalidParams, error_response
+
+# Streamed uploads: their bodies go to the database as they arrive, never into memory whole.
+_STREAMED = re.compile(r"/audience/[^/]+/contact(/import)?$|/contact/import$")
+
+
+def _is_streamed(method: str, path: str) -> bool:
+    match = _STREAMED.search(path)
+    return match is not None and (
+        (method == "POST" and path.endswith("/import")) or method == "PUT"
+    )
 
 
 def _is_json(content_type: str) -> bool:
@@ -17,6 +29,9 @@ class JsonBodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        if _is_streamed(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     max_audiences_per_account: int = 1000
     max_batch_ids: int = 2500
+    max_upload_lines: int = 20_000_000
     max_json_body_bytes: int = 10 * 1024 * 1024
     oauth_timestamp_window: int = 300
     trust_proxy: bool = False

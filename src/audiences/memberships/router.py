@@ -1,17 +1,33 @@
 """Membership calls, as the vendor's /audience/{externalId}/contact resource."""
 
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
+from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
-from audiences.memberships import service
-from audiences.memberships.errors import BatchTooLarge, ContactsNotFound
-from audiences.memberships.schemas import ChangeContactsAudienceRequest
+from audiences.core.paging import AfterParam, PageSizeParam, next_paging
+from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
+from audiences.memberships import bulk_service, service
+from audiences.memberships.errors import (
+    BatchTooLarge,
+    ContactsNotFound,
+    NotAMember,
+    UploadHasUnknownContacts,
+)
+from audiences.memberships.schemas import (
+    ChangeContactsAudienceRequest,
+    ImportReport,
+    Member,
+    MembersPage,
+    ReplaceReport,
+)
 
 router = APIRouter(prefix="/audience", tags=["Audience contacts"])
 
@@ -60,3 +76,159 @@ async def remove_members(
     contacts = body.contacts if body is not None else None
     await service.remove_members(session, principal.account_id, externalId, contacts, limit)
     return Response(status_code=204)
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "description": (
+        "The contact externalIds, streamed: text/plain one id a line, text/csv with an "
+        "externalId column, or application/x-ndjson (a JSON string or "
+        '{"externalId": ...} a line). Millions per request.'
+    ),
+    "content": {
+        "text/plain": {"schema": {"type": "string"}, "example": "crm-1001\ncrm-1002\n"},
+        "text/csv": {"schema": {"type": "string"}, "example": "externalId,segment\ncrm-1001,a\n"},
+        "application/x-ndjson": {
+            "schema": {"type": "string"},
+            "example": '"crm-1001"\n{"externalId": "crm-1002"}\n',
+        },
+    },
+}
+_UPLOAD_ERRORS = (
+    ProductNotFound,
+    AudienceNotFound,
+    UploadHasUnknownContacts(2, ["crm-404", "crm-405"]),
+    UploadTooLarge(20_000_000),
+    UnsupportedUpload,
+)
+UnknownParam = Annotated[
+    Literal["reject", "skip"],
+    Query(
+        description="reject: any unknown id refuses the upload (nothing changes); skip: report them"
+    ),
+]
+
+
+@router.post(
+    "/{externalId}/contact/import",
+    response_model=ImportReport,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses=errors(*_UPLOAD_ERRORS),
+)
+async def import_members(
+    externalId: str,
+    request: Request,
+    session: SessionDep,
+    principal: AudiencePrincipal,
+    unknown: UnknownParam = "reject",
+) -> ImportReport:
+    """Add millions of contacts to an audience from a streamed upload, in one transaction."""
+    settings = request.app.state.settings
+    return await bulk_service.import_members(
+        session,
+        principal.account_id,
+        externalId,
+        request.stream(),
+        request.headers.get("content-type", ""),
+        skip_unknown=unknown == "skip",
+        max_lines=settings.max_upload_lines,
+    )
+
+
+@router.put(
+    "/{externalId}/contact",
+    response_model=ReplaceReport,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses=errors(*_UPLOAD_ERRORS),
+)
+async def replace_members(
+    externalId: str,
+    request: Request,
+    session: SessionDep,
+    principal: AudiencePrincipal,
+    unknown: UnknownParam = "reject",
+    dryRun: Annotated[
+        bool, Query(description="Answer the difference without changing anything")
+    ] = False,
+) -> ReplaceReport:
+    """Make the audience's members exactly the uploaded set, atomically: readers see the old
+    set or the new one, never a mix."""
+    settings = request.app.state.settings
+    return await bulk_service.replace_members(
+        session,
+        principal.account_id,
+        externalId,
+        request.stream(),
+        request.headers.get("content-type", ""),
+        skip_unknown=unknown == "skip",
+        dry_run=dryRun,
+        max_lines=settings.max_upload_lines,
+    )
+
+
+@router.get(
+    "/{externalId}/contact",
+    response_model=MembersPage,
+    responses=errors(ProductNotFound, AudienceNotFound),
+)
+async def list_members(
+    externalId: str,
+    request: Request,
+    session: SessionDep,
+    principal: AudiencePrincipal,
+    after: AfterParam = None,
+    pageSize: PageSizeParam = 100,
+    addedSince: Annotated[
+        str | None, Query(description="Only members added at or after this (epoch ms or ISO 8601)")
+    ] = None,
+) -> MembersPage:
+    """The members, in keyset pages that neither skip nor repeat while members change."""
+    members, last = await bulk_service.list_members(
+        session, principal.account_id, externalId, after or 0, pageSize, addedSince
+    )
+    return MembersPage(
+        paging=next_paging(request, last, len(members) == pageSize), contacts=members
+    )
+
+
+@router.get(
+    "/{externalId}/contact/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every member as CSV: externalId,email,addedAt (ISO 8601, UTC)",
+            "content": {
+                "text/csv": {
+                    "example": "externalId,email,addedAt\n"
+                    "crm-1,a@example.com,2026-11-27T21:11:34.123Z\n"
+                }
+            },
+        },
+        **errors(ProductNotFound, AudienceNotFound),
+    },
+)
+async def export_members(
+    externalId: str, request: Request, session: SessionDep, principal: AudiencePrincipal
+) -> StreamingResponse:
+    """Export every member as CSV, streamed at constant memory."""
+    audience = await audiences_service.get_audience(session, principal.account_id, externalId)
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
+    return StreamingResponse(
+        bulk_service.export_members(request.app.state.engine, audience),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
+
+
+@router.get(
+    "/{externalId}/contact/{contactExternalId}",
+    response_model=Member,
+    responses=errors(ProductNotFound, AudienceNotFound, NotAMember),
+)
+async def check_member(
+    externalId: str, contactExternalId: str, session: SessionDep, principal: AudiencePrincipal
+) -> Member:
+    """Whether a contact is a member: 200 with its addedAt, else 404."""
+    return await bulk_service.check_member(
+        session, principal.account_id, externalId, contactExternalId
+    )

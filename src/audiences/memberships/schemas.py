@@ -1,5 +1,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiences.core.paging import Paging
+
 
 class ChangeContactsAudienceRequest(BaseModel):
     """Contact externalIds to add or remove (at most 2500 per call)."""
@@ -7,3 +9,60 @@ class ChangeContactsAudienceRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"contacts": ["crm-1001", "crm-1002"]}})
 
     contacts: list[str] = Field(description="List of contact externalIds")
+
+
+class ImportReport(BaseModel):
+    """What a bulk import did."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "received": 1000000,
+                "added": 999000,
+                "alreadyMember": 990,
+                "unknown": 10,
+                "unknownSample": ["crm-404"],
+            }
+        }
+    )
+
+    received: int = Field(description="Non-empty lines received (duplicates included)")
+    added: int = Field(description="Contacts that became members")
+    alreadyMember: int = Field(description="Distinct ids that were members already")
+    unknown: int = Field(description="Distinct ids that name no contact")
+    unknownSample: list[str] = Field(description="The first 1000 unknown ids, in upload order")
+
+
+class ReplaceReport(BaseModel):
+    """What a replace did (or, with dryRun, would do)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "added": 100000,
+                "removed": 100000,
+                "unchanged": 900000,
+                "unknown": 0,
+                "unknownSample": [],
+                "dryRun": False,
+            }
+        }
+    )
+
+    added: int
+    removed: int
+    unchanged: int
+    unknown: int
+    unknownSample: list[str]
+    dryRun: bool
+
+
+class Member(BaseModel):
+    externalId: str
+    email: str | None
+    addedAt: int = Field(description="Epoch milliseconds")
+
+
+class MembersPage(BaseModel):
+    paging: Paging
+    contacts: list[Member]

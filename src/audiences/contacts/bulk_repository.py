@@ -1,0 +1,145 @@
+"""All SQL of the bulk contact import: rows COPYed into a staging table, one upsert."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+STAGING = "upload_contacts"
+
+_CREATE = f"""
+    CREATE TEMP TABLE {STAGING} (
+        line bigint, external_id text, properties jsonb, removed text[], test_group boolean,
+        email_channel boolean, sms_channel boolean
+    ) ON COMMIT DROP
+"""
+COLUMNS = (
+    "line",
+    "external_id",
+    "properties",
+    "removed",
+    "test_group",
+    "email_channel",
+    "sms_channel",
+)
+
+
+async def create_staging(connection: psycopg.AsyncConnection[Any]) -> None:
+    await connection.execute(_CREATE)
+
+
+def copy_statement() -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(STAGING), sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
+    )
+
+
+# Given properties are merged over the stored ones (keys given as null removed); permission
+# bits merge one by one, the given value winning. With :purge, what was not given goes.
+_MERGED = """
+    CASE WHEN :purge THEN s.properties
+    ELSE jsonb_strip_nulls(
+        (c.properties - coalesce(s.removed, '{}')) || s.properties
+        || CASE WHEN s.properties ? 'permissions' AND c.properties ? 'permissions'
+                THEN jsonb_build_object('permissions', (
+                    SELECT jsonb_agg(e ORDER BY (e ->> 'bit')::int)
+                    FROM (
+                        SELECT DISTINCT ON ((e ->> 'bit')::int) e
+                        FROM (
+                            SELECT e, 0 AS rank
+                            FROM jsonb_array_elements(s.properties -> 'permissions') e
+                            UNION ALL
+                            SELECT e, 1 FROM jsonb_array_elements(c.properties -> 'permissions') e
+                        ) both_sides
+                        ORDER BY (e ->> 'bit')::int, rank
+                    ) merged))
+                ELSE '{}'::jsonb END)
+    END
+"""
+
+# One statement: the last line of each externalId wins; new contacts are inserted, existing
+# ones merged; anonymized contacts are left alone (and reported by the caller).
+_UPSERT = text(
+    f"""
+    WITH latest AS (
+        SELECT DISTINCT ON (external_id) * FROM {STAGING} ORDER BY external_id, line DESC
+    ),
+    updated AS (
+        UPDATE contacts c
+        SET properties = {_MERGED},
+            email = CASE WHEN :purge OR s.properties ? 'email' THEN s.properties ->> 'email'
+                         WHEN 'email' = ANY(s.removed) THEN NULL
+                         ELSE c.email END,
+            test_group = coalesce(s.test_group, c.test_group),
+            email_channel = coalesce(s.email_channel, c.email_channel),
+            sms_channel = coalesce(s.sms_channel, c.sms_channel),
+            changed_at = now()
+        FROM latest s
+        WHERE c.account_id = :account_id AND c.external_id = s.external_id
+          AND c.anonymized_at IS NULL
+        RETURNING c.external_id
+    ),
+    inserted AS (
+        INSERT INTO contacts (
+            account_id, external_id, encrypted_id, email, properties, test_group,
+            email_channel, sms_channel
+        )
+        SELECT :account_id, s.external_id, replace(gen_random_uuid()::text, '-', ''),
+               s.properties ->> 'email', s.properties, coalesce(s.test_group, false),
+               coalesce(s.email_channel, true),
+               coalesce(s.sms_channel, s.properties ? 'mobileNumber')
+        FROM latest s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM contacts c
+            WHERE c.account_id = :account_id AND c.external_id = s.external_id)
+        ON CONFLICT (account_id, external_id) DO NOTHING
+        RETURNING external_id
+    )
+    SELECT (SELECT count(*) FROM latest) AS distinct_ids,
+           (SELECT count(*) FROM inserted) AS created,
+           (SELECT count(*) FROM updated) AS updated
+    """
+)
+
+
+async def upsert_contacts(session: AsyncSession, account_id: int, purge: bool) -> Row[Any]:
+    params = {"account_id": account_id, "purge": purge}
+    return (await session.execute(_UPSERT, params)).one()
+
+
+async def anonymized_lines(
+    session: AsyncSession, account_id: int, limit: int
+) -> Sequence[Row[Any]]:
+    """Staged lines naming anonymized contacts (which an import does not change)."""
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT s.line, s.external_id FROM {STAGING} s
+            JOIN contacts c ON c.account_id = :account_id AND c.external_id = s.external_id
+            WHERE c.anonymized_at IS NOT NULL
+            ORDER BY s.line LIMIT :limit
+            """
+        ),
+        {"account_id": account_id, "limit": limit},
+    )
+    return rows.all()
+
+
+async def count_anonymized(session: AsyncSession, account_id: int) -> int:
+    return int(
+        await session.scalar(
+            text(
+                f"""
+                SELECT count(*) FROM {STAGING} s
+                JOIN contacts c ON c.account_id = :account_id AND c.external_id = s.external_id
+                WHERE c.anonymized_at IS NOT NULL
+                """
+            ),
+            {"account_id": account_id},
+        )
+        or 0
+    )

@@ -1,0 +1,238 @@
+"""Bulk contact import: NDJSON contacts or CSV rows, streamed, validated line by line, then
+upserted in one statement of the request's transaction."""
+
+import csv
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.contacts import bulk_repository
+from audiences.contacts.properties import Definition, PropertyValueError, normalize_value
+from audiences.contacts.schemas import ContactIn, ImportError, ImportReport
+from audiences.core.db import driver_connection
+from audiences.core.errors import DomainError, InvalidParams
+from audiences.core.uploads import UnsupportedUpload, UploadFormat, text_lines
+from audiences.core.validation import valid_external_id
+
+MAX_REPORTED_ERRORS = 1000
+_CONTACT = TypeAdapter(ContactIn)
+
+
+class ImportRefused(DomainError):
+    status = 400
+    error_type = "INVALID_PARAMS"
+
+    def __init__(self, failed: int = 1, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(
+            f"{failed} line(s) have errors; nothing was imported (onError=reject)",
+            failed=failed,
+            errors=errors or [],
+        )
+
+
+def import_format(content_type: str) -> UploadFormat:
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in ("text/csv", "application/csv"):
+        return UploadFormat.CSV
+    if kind in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        return UploadFormat.NDJSON
+    raise UnsupportedUpload(
+        "Send contacts as application/x-ndjson (a contact object a line) or text/csv (a header "
+        "of property names and externalId)"
+    )
+
+
+class LineError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+def staged_row(
+    definitions: dict[str, Definition], line: int, contact: ContactIn
+) -> tuple[Any, ...]:
+    """The staging row of one contact, or LineError saying what is wrong with it."""
+    external_id = contact.externalId
+    if not external_id:
+        raise LineError("ERROR", "Contact without externalId")
+    if not valid_external_id(external_id):
+        raise LineError(
+            "ERROR", "externalId must be 1 to 255 characters without control characters"
+        )
+    given: dict[str, Any] = {}
+    removed: list[str] = []
+    for name, raw in (contact.properties or {}).items():
+        definition = definitions.get(name)
+        try:
+            if definition is None:
+                raise PropertyValueError(name, "is not a property of this account")
+            value = normalize_value(definition, raw)
+        except PropertyValueError as exc:
+            message = (
+                "Email is invalid"
+                if definition and definition.type == "email"
+                else "Property is invalid"
+            )
+            raise LineError("PROPERTY_INVALID", f"{message}: {exc.name} {exc.reason}") from exc
+        if value is None:
+            removed.append(name)
+        else:
+            given[name] = value
+    channels = {c.name: c.value for c in contact.channels or ()}
+    return (
+        line,
+        external_id,
+        json.dumps(given),
+        removed,
+        contact.testGroup,
+        channels.get("EMAIL"),
+        channels.get("SMS"),
+    )
+
+
+async def _ndjson_contacts(
+    body: AsyncIterator[bytes], max_lines: int
+) -> AsyncIterator[tuple[int, Any]]:
+    async for number, line in text_lines(body, max_lines):
+        if not line.strip():
+            continue
+        try:
+            yield number, _CONTACT.validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+            yield number, LineError("ERROR", message)
+
+
+def _csv_contact(header: list[str], values: list[str]) -> ContactIn:
+    if len(values) != len(header):
+        raise LineError("ERROR", f"expected {len(header)} columns, found {len(values)}")
+    properties: dict[str, Any] = {}
+    external_id = None
+    test_group = None
+    for name, value in zip(header, values, strict=True):
+        if name == "externalId":
+            external_id = value
+        elif value == "":
+            continue
+        elif name == "testGroup":
+            test_group = value.strip().lower() in ("true", "1", "yes")
+        elif name == "permissions":
+            bits = [b for b in value.replace(",", ";").split(";") if b.strip()]
+            if not all(b.strip().isdigit() for b in bits):
+                raise LineError(
+                    "PROPERTY_INVALID", "Property is invalid: permissions lists bits such as 1;3"
+                )
+            properties[name] = [{"bit": int(b), "enabled": True} for b in bits]
+        else:
+            properties[name] = value
+    return ContactIn(externalId=external_id, properties=properties, testGroup=test_group)
+
+
+async def _csv_records(
+    body: AsyncIterator[bytes], max_lines: int
+) -> AsyncIterator[tuple[int, str]]:
+    """Complete CSV records (a quoted field may span lines: a record ends where its quotes
+    balance), with the line each starts on."""
+    record = ""
+    start = 0
+    async for number, line in text_lines(body, max_lines):
+        if not record:
+            start = number
+        record = f"{record}\n{line}" if record else line
+        if record.count('"') % 2 == 0:
+            yield start, record.rstrip("\r")
+            record = ""
+    if record:
+        yield start, record
+
+
+async def _csv_contacts(
+    body: AsyncIterator[bytes], max_lines: int
+) -> AsyncIterator[tuple[int, Any]]:
+    header: list[str] | None = None
+    async for number, record in _csv_records(body, max_lines):
+        values = next(csv.reader([record]), [])
+        if header is None:
+            header = [h.strip() for h in values]
+            if "externalId" not in header:
+                raise InvalidParams("The CSV header has no externalId column")
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        try:
+            yield number, _csv_contact(header, values)
+        except LineError as exc:
+            yield number, exc
+
+
+async def import_contacts(
+    session: AsyncSession,
+    account_id: int,
+    definitions: dict[str, Definition],
+    body: AsyncIterator[bytes],
+    content_type: str,
+    *,
+    purge: bool,
+    reject: bool,
+    max_lines: int,
+) -> ImportReport:
+    """Creates or updates every valid contact of the upload; invalid lines are reported by
+    number (with onError=reject, any of them refuses the whole import)."""
+    fmt = import_format(content_type)
+    source = (
+        _ndjson_contacts(body, max_lines)
+        if fmt is UploadFormat.NDJSON
+        else _csv_contacts(body, max_lines)
+    )
+    connection = await driver_connection(session)
+    await bulk_repository.create_staging(connection)
+    errors: list[ImportError] = []
+    received = failed = 0
+    async with connection.cursor() as cursor, cursor.copy(bulk_repository.copy_statement()) as copy:
+        async for number, item in source:
+            received += 1
+            try:
+                if isinstance(item, LineError):
+                    raise item
+                await copy.write_row(staged_row(definitions, number, item))
+            except LineError as exc:
+                failed += 1
+                if len(errors) < MAX_REPORTED_ERRORS:
+                    external_id = getattr(item, "externalId", None)
+                    errors.append(
+                        ImportError(
+                            line=number, externalId=external_id, code=exc.code, message=exc.message
+                        )
+                    )
+    if failed and reject:
+        raise ImportRefused(failed, [e.model_dump() for e in errors])
+    anonymized = await bulk_repository.count_anonymized(session, account_id)
+    for row in await bulk_repository.anonymized_lines(
+        session, account_id, MAX_REPORTED_ERRORS - len(errors)
+    ):
+        errors.append(
+            ImportError(
+                line=row.line,
+                externalId=row.external_id,
+                code="ERROR",
+                message="Contact is anonymized and can no longer be changed",
+            )
+        )
+    if anonymized and reject:
+        raise ImportRefused(failed + anonymized, [e.model_dump() for e in errors])
+    result = await bulk_repository.upsert_contacts(session, account_id, purge)
+    errors.sort(key=lambda e: e.line)
+    return ImportReport(
+        received=received,
+        created=int(result.created),
+        updated=int(result.updated),
+        failed=failed + anonymized,
+        duplicates=received - failed - int(result.distinct_ids),
+        errors=errors,
+    )

@@ -1,0 +1,227 @@
+"""Streamed uploads of ids (text/plain, text/csv, NDJSON) into a staging table by COPY, on the
+request's own connection and transaction, at constant memory whatever the size."""
+
+import codecs
+import csv
+import json
+from collections.abc import AsyncIterator
+from enum import Enum
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from audiences.core.errors import DomainError, InvalidParams
+
+# Each line is one value: CSV with a delimiter and a quote that no valid id contains (ids
+# cannot hold control characters), so lines reach PostgreSQL as they are, without parsing them
+# in Python.
+_PLAIN_COPY = "COPY {table} (ext) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+
+
+class UploadFormat(Enum):
+    PLAIN = "text/plain"
+    CSV = "text/csv"
+    NDJSON = "application/x-ndjson"
+
+
+class UnsupportedUpload(DomainError):
+    status = 415
+    error_type = "INVALID_PARAMS"
+    message = (
+        "Send the ids as text/plain (one a line), text/csv (with an externalId column) or "
+        "application/x-ndjson"
+    )
+
+
+class UploadTooLarge(DomainError):
+    status = 413
+    error_type = "INVALID_PARAMS"
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(f"Too many lines in one upload (maximum is {maximum})")
+
+
+def upload_format(content_type: str) -> UploadFormat:
+    kind = content_type.split(";")[0].strip().lower()
+    # curl sends form encoding by default and some tools send nothing: both mean plain lines.
+    if kind in ("", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"):
+        return UploadFormat.PLAIN
+    if kind in ("text/csv", "application/csv"):
+        return UploadFormat.CSV
+    if kind in (
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/jsonlines",
+    ):
+        return UploadFormat.NDJSON
+    raise UnsupportedUpload()
+
+
+async def create_staging(connection: psycopg.AsyncConnection[Any], table: str) -> None:
+    """A temporary table of uploaded ids in upload order, dropped at commit."""
+    await connection.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {} (line bigint GENERATED ALWAYS AS IDENTITY, ext text)"
+            " ON COMMIT DROP"
+        ).format(sql.Identifier(table))
+    )
+
+
+async def copy_ids(
+    connection: psycopg.AsyncConnection[Any],
+    body: AsyncIterator[bytes],
+    fmt: UploadFormat,
+    table: str,
+    max_lines: int,
+) -> None:
+    """Fills `table` (made by create_staging) with the uploaded ids. Bad input is a 400 that
+    names the line; the transaction is then unusable and must be rolled back."""
+    try:
+        if fmt is UploadFormat.PLAIN:
+            await _copy_plain(connection, body, table, max_lines)
+        elif fmt is UploadFormat.CSV:
+            await _copy_csv(connection, body, table, max_lines)
+        else:
+            await _copy_ndjson(connection, body, table, max_lines)
+    except psycopg.errors.DataError as exc:
+        # A CSV upload's first line is its header, which PostgreSQL never saw.
+        offset = 1 if fmt is UploadFormat.CSV else 0
+        raise InvalidParams(f"The upload cannot be read: {_describe(exc, offset)}") from exc
+
+
+def _describe(exc: psycopg.Error, offset: int) -> str:
+    primary = exc.diag.message_primary or "invalid data"
+    context = exc.diag.context or ""
+    # PostgreSQL's context reads "COPY <table>, line N[, column c]: ..."; keep only the line.
+    for part in context.split(","):
+        part = part.strip()
+        if part.startswith("line "):
+            number = part.split(":")[0].removeprefix("line ")
+            if number.isdigit():
+                return f"line {int(number) + offset}: {primary}"
+    return primary
+
+
+class _LineCounter:
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.lines = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.maximum:
+            raise UploadTooLarge(self.maximum)
+
+
+async def _without_bom(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    first = True
+    async for chunk in body:
+        if first:
+            if not chunk:
+                continue
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
+            first = False
+        yield chunk
+
+
+async def _copy_plain(
+    connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
+) -> None:
+    counter = _LineCounter(max_lines)
+    statement = sql.SQL(_PLAIN_COPY).format(table=sql.Identifier(table))
+    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        async for chunk in _without_bom(body):
+            counter.add(chunk)
+            # PostgreSQL wants one kind of line ending per upload; ids never hold a CR.
+            await copy.write(chunk.replace(b"\r", b""))
+
+
+async def _copy_csv(
+    connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
+) -> None:
+    """The header names the columns; PostgreSQL parses the rest (quotes, embedded newlines)."""
+    counter = _LineCounter(max_lines)
+    chunks = _without_bom(body)
+    head = b""
+    async for chunk in chunks:
+        head += chunk
+        if b"\n" in head or len(head) > 65536:
+            break
+    header_line, _, rest = head.partition(b"\n")
+    try:
+        header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
+    except UnicodeDecodeError as exc:
+        raise InvalidParams("The CSV header is not valid UTF-8") from exc
+    names = [h.strip() for h in header]
+    lowered = [n.lower() for n in names]
+    if "externalid" not in lowered:
+        raise InvalidParams("The CSV header has no externalId column")
+    column = lowered.index("externalid")
+    wide = f"{table}_rows"
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(len(names))
+    )
+    await connection.execute(
+        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(wide), columns)
+    )
+    statement = sql.SQL("COPY {} FROM STDIN WITH (FORMAT csv)").format(sql.Identifier(wide))
+    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        counter.add(rest)
+        await copy.write(rest)
+        async for chunk in chunks:
+            counter.add(chunk)
+            await copy.write(chunk)
+    await connection.execute(
+        sql.SQL("INSERT INTO {} (ext) SELECT {} FROM {}").format(
+            sql.Identifier(table), sql.Identifier(f"c{column}"), sql.Identifier(wide)
+        )
+    )
+
+
+def _ndjson_id(line: str, number: int) -> str | None:
+    if not line.strip():
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidParams(f"Line {number} is not JSON: {exc.msg}") from exc
+    if isinstance(value, dict):
+        value = value.get("externalId")
+    if not isinstance(value, str):
+        raise InvalidParams(f'Line {number} must be a JSON string or {{"externalId": "..."}}')
+    return value
+
+
+async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterator[tuple[int, str]]:
+    """(line number, text) of each line of an upload, decoded incrementally."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    number = 0
+    async for chunk in _without_bom(body):
+        try:
+            pending += decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            raise InvalidParams(f"Line {number + 1} is not valid UTF-8") from exc
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            number += 1
+            if number > max_lines:
+                raise UploadTooLarge(max_lines)
+            yield number, line
+    if pending.strip():
+        yield number + 1, pending
+
+
+async def _copy_ndjson(
+    connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
+) -> None:
+    statement = sql.SQL("COPY {} (ext) FROM STDIN").format(sql.Identifier(table))
+    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        async for number, line in text_lines(body, max_lines):
+            value = _ndjson_id(line, number)
+            if value is not None:
+                if "\x00" in value:
+                    raise InvalidParams(f"Line {number} contains a NUL character")
+                await copy.write_row((value,))

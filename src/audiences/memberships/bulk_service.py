@@ -1,0 +1,177 @@
+"""Rules for the bulk member calls: streamed imports, atomic replace, listing and export."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from audiences.audiences import service as audiences_service
+from audiences.audiences.errors import AudienceNotFound
+from audiences.audiences.models import Audience
+from audiences.core.db import driver_connection
+from audiences.core.errors import InvalidParams
+from audiences.core.timeutil import epoch_ms, from_epoch_ms
+from audiences.core.uploads import copy_ids, create_staging, upload_format
+from audiences.memberships import bulk_repository
+from audiences.memberships.errors import NotAMember, UploadHasUnknownContacts
+from audiences.memberships.schemas import ImportReport, Member, ReplaceReport
+
+
+async def _stage_upload(
+    session: AsyncSession, body: AsyncIterator[bytes], content_type: str, max_lines: int
+) -> None:
+    fmt = upload_format(content_type)
+    connection = await driver_connection(session)
+    await create_staging(connection, bulk_repository.STAGING)
+    await copy_ids(connection, body, fmt, bulk_repository.STAGING, max_lines)
+
+
+async def _upload_then_lock(
+    session: AsyncSession,
+    account_id: int,
+    audience_external_id: str,
+    body: AsyncIterator[bytes],
+    content_type: str,
+    max_lines: int,
+) -> Audience:
+    # The upload is staged before the audience's row is locked, so a slow client never holds
+    # up the audience's other writers; an unknown audience is refused before reading the body.
+    await audiences_service.get_audience(session, account_id, audience_external_id)
+    await _stage_upload(session, body, content_type, max_lines)
+    return await audiences_service.get_audience(
+        session, account_id, audience_external_id, lock="write"
+    )
+
+
+async def import_members(
+    session: AsyncSession,
+    account_id: int,
+    audience_external_id: str,
+    body: AsyncIterator[bytes],
+    content_type: str,
+    *,
+    skip_unknown: bool,
+    max_lines: int,
+) -> ImportReport:
+    """Adds every contact named in the upload, in one transaction. With unknown ids and
+    unknown=reject nothing changes (404 with the count and a sample); with skip they are
+    reported and the rest is added."""
+    audience = await _upload_then_lock(
+        session, account_id, audience_external_id, body, content_type, max_lines
+    )
+    result = await bulk_repository.import_members(
+        session, account_id, audience.audience_id, skip_unknown=skip_unknown
+    )
+    sample = await bulk_repository.unknown_sample(session, account_id) if result.unknown else []
+    if result.unknown and not skip_unknown:
+        raise UploadHasUnknownContacts(result.unknown, sample)
+    await bulk_repository.record_changes(session, account_id, audience.audience_id, result.added, 0)
+    return ImportReport(
+        received=result.received,
+        added=result.added,
+        alreadyMember=result.distinct - result.unknown - result.added,
+        unknown=result.unknown,
+        unknownSample=sample,
+    )
+
+
+async def replace_members(
+    session: AsyncSession,
+    account_id: int,
+    audience_external_id: str,
+    body: AsyncIterator[bytes],
+    content_type: str,
+    *,
+    skip_unknown: bool,
+    dry_run: bool,
+    max_lines: int,
+) -> ReplaceReport:
+    """Makes the members exactly the uploaded set in one transaction (readers see the old set
+    or the new one), by computing the difference in SQL; with dryRun nothing changes."""
+    audience = await _upload_then_lock(
+        session, account_id, audience_external_id, body, content_type, max_lines
+    )
+    target, unknown = await bulk_repository.stage_replacement(session, account_id)
+    sample = await bulk_repository.unknown_sample(session, account_id) if unknown else []
+    if unknown and not skip_unknown:
+        raise UploadHasUnknownContacts(unknown, sample)
+    if dry_run:
+        added, removed = await bulk_repository.diff_replacement(
+            session, account_id, audience.audience_id
+        )
+    else:
+        added, removed = await bulk_repository.apply_replacement(
+            session, account_id, audience.audience_id
+        )
+        await bulk_repository.record_changes(
+            session, account_id, audience.audience_id, added, removed, member_count=target
+        )
+    return ReplaceReport(
+        added=added,
+        removed=removed,
+        unchanged=target - added,
+        unknown=unknown,
+        unknownSample=sample,
+        dryRun=dry_run,
+    )
+
+
+def parse_moment(value: str | None) -> datetime | None:
+    """Epoch milliseconds (as the API's dates) or ISO 8601."""
+    if value is None or value == "":
+        return None
+    if value.isdigit():
+        return from_epoch_ms(int(value))
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidParams("addedSince must be epoch milliseconds or ISO 8601") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def list_members(
+    session: AsyncSession,
+    account_id: int,
+    audience_external_id: str,
+    after: int,
+    limit: int,
+    added_since: str | None,
+) -> tuple[list[Member], int | None]:
+    """A page of members after the cursor (contact order), optionally only those added since."""
+    since = parse_moment(added_since)
+    audience = await audiences_service.get_audience(session, account_id, audience_external_id)
+    rows = await bulk_repository.member_page(
+        session, account_id, audience.audience_id, after, limit, since
+    )
+    members = [
+        Member(externalId=r.external_id, email=r.email, addedAt=epoch_ms(r.added_at) or 0)
+        for r in rows
+    ]
+    return members, rows[-1].contact_id if rows else None
+
+
+async def check_member(
+    session: AsyncSession, account_id: int, audience_external_id: str, contact_external_id: str
+) -> Member:
+    """The membership of one contact, or a 404 (unknown audience, or not a member)."""
+    row = await bulk_repository.membership(
+        session, account_id, audience_external_id, contact_external_id
+    )
+    if row is None:
+        raise AudienceNotFound()
+    if row.added_at is None:
+        raise NotAMember()
+    return Member(externalId=row.external_id, email=row.email, addedAt=epoch_ms(row.added_at) or 0)
+
+
+async def export_members(engine: AsyncEngine, audience: Audience) -> AsyncIterator[bytes]:
+    """Every member as CSV, streamed from the database on a connection of its own (the
+    request's transaction ends before the body is sent)."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+        chunks = bulk_repository.export_members(driver, audience.account_id, audience.audience_id)
+        async for chunk in chunks:
+            yield chunk
