@@ -9,6 +9,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from audiences.accounts import service as accounts_service
 from audiences.app import create_app
@@ -26,6 +27,7 @@ from audiences.core.credentials import SecretBox
 from audiences.core.db import (
     create_engine,
     create_sessionmaker,
+    get_auth_connect,
     get_session,
     libpq_url,
     request_transaction,
@@ -86,30 +88,47 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session inside a transaction that is rolled back after the test; commits made by the
-    code under test only release savepoints."""
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The test's connection, inside a transaction rolled back after the test."""
     async with engine.connect() as connection:
         transaction = await connection.begin()
-        session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
         try:
-            yield session
+            yield connection
         finally:
-            await session.close()
             await transaction.rollback()
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, session: AsyncSession):  # type: ignore[no-untyped-def]
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session in the test's transaction; commits made by the code under test only
+    release savepoints."""
+    session = AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+@pytest.fixture
+def app(
+    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, session: AsyncSession
+):  # type: ignore[no-untyped-def]
     app = create_app(settings, engine=engine)
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         async with request_transaction(session):
             yield session
 
+    @asynccontextmanager
+    async def test_auth_connection() -> AsyncIterator[AsyncConnection]:
+        # Outside the request's savepoint, as production's own connection: a request that
+        # rolls back keeps its nonce.
+        yield connection
+
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_auth_connect] = lambda: test_auth_connection
     return app
 
 

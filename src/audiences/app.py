@@ -11,16 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audiences import __version__
 from audiences.accounts import repository as accounts_repository
+from audiences.accounts.router import router as account_router
 from audiences.audiences.router import router as audiences_router
 from audiences.contacts.router import router as contacts_router
+from audiences.core.basepath import BASE, BasePathAliasMiddleware
 from audiences.core.credentials import SecretBox
-from audiences.core.db import create_engine, create_sessionmaker
+from audiences.core.db import create_auth_engine, create_engine, create_sessionmaker
 from audiences.core.errors import CatchAllMiddleware, install_error_handlers
 from audiences.core.health import router as health_router
 from audiences.core.health import schema_head
 from audiences.core.limits import InputGuardMiddleware, JsonBodyLimitMiddleware
 from audiences.core.logs import configure_logging
-from audiences.core.openapi import BASE_PATHS, install_docs, install_openapi
+from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
 from audiences.core.settings import Settings
 from audiences.memberships.router import router as memberships_router
@@ -49,6 +51,7 @@ def api_router() -> APIRouter:
     """Every API route, relative to a base path."""
     # Operation ids are the handler names (create_audience, add_members, ...).
     api = APIRouter(generate_unique_id_function=lambda route: route.name)
+    api.include_router(account_router)
     api.include_router(audiences_router)
     api.include_router(memberships_router)
     api.include_router(contacts_router)
@@ -71,6 +74,14 @@ async def _purge_nonces(engine: AsyncEngine, window: int) -> None:
             logger.warning("could not purge old OAuth nonces", exc_info=True)
 
 
+def _bind(app: FastAPI, engine: AsyncEngine) -> None:
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
+
+
 def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
     """The service for these settings; `engine` lets tests share their own."""
     if not settings.secret_key:
@@ -82,8 +93,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
-        app.state.engine = engine or create_engine(settings)
-        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        if own_engine:
+            _bind(app, create_engine(settings))
         purger = asyncio.create_task(
             _purge_nonces(app.state.engine, settings.oauth_timestamp_window)
         )
@@ -95,6 +106,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                 await purger
             if own_engine:
                 await app.state.engine.dispose()
+            await app.state.auth_engine.dispose()
 
     app = FastAPI(
         title="audiences",
@@ -106,13 +118,12 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.state.settings = settings
     app.state.secret_box = SecretBox(settings.secret_key)
     app.state.schema_head = schema_head()
+    app.state.auth_engine = create_auth_engine(settings)
     if engine is not None:
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        _bind(app, engine)
 
     api = api_router()
-    for base in BASE_PATHS:
-        app.include_router(api, prefix=base)
+    app.include_router(api, prefix=BASE)
     app.include_router(health_router)
     install_error_handlers(app)
     install_openapi(app, api, "audiences", __version__, DESCRIPTION)
@@ -122,6 +133,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(BasePathAliasMiddleware)
     return app
 
 

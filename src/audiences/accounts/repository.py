@@ -81,37 +81,38 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# One round trip per request: the active key with its account's products, and (for OAuth)
+# the nonce stored, unless this key has seen it already.
 _CREDENTIAL = text(
     """
-    SELECT k.account_id, k.key_id, k.consumer_key, k.secret_encrypted, a.products
-    FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
-    WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
-    """
-)
-
-
-async def find_credential(connection: AsyncConnection, consumer_key: str) -> Credential | None:
-    row = (await connection.execute(_CREDENTIAL, {"consumer_key": consumer_key})).first()
-    if row is None:
-        return None
-    return Credential(row[0], row[1], row[2], row[3], tuple(row[4]))
-
-
-_REMEMBER_NONCE = text(
-    """
-    INSERT INTO oauth_nonces (account_id, key_id, nonce) VALUES (:account_id, :key_id, :nonce)
-    ON CONFLICT DO NOTHING
-    """
-)
-
-
-async def remember_nonce(connection: AsyncConnection, credential: Credential, nonce: str) -> bool:
-    """Stores the nonce; False when it was already seen for this key."""
-    result = await connection.execute(
-        _REMEMBER_NONCE,
-        {"account_id": credential.account_id, "key_id": credential.key_id, "nonce": nonce},
+    WITH credential AS (
+        SELECT k.account_id, k.key_id, k.consumer_key, k.secret_encrypted, a.products
+        FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
+        WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
+    ),
+    remembered AS (
+        INSERT INTO oauth_nonces (account_id, key_id, nonce)
+        SELECT account_id, key_id, CAST(:nonce AS text) FROM credential
+        WHERE CAST(:nonce AS text) IS NOT NULL
+        ON CONFLICT DO NOTHING
+        RETURNING 1
     )
-    return bool(result.rowcount)
+    SELECT credential.*, (SELECT count(*) FROM remembered) AS fresh FROM credential
+    """
+)
+
+
+async def find_credential(
+    connection: AsyncConnection, consumer_key: str, nonce: str | None = None
+) -> tuple[Credential | None, bool]:
+    """The active credential, and whether the nonce (if given) was new for it and is now
+    remembered."""
+    params = {"consumer_key": consumer_key, "nonce": nonce}
+    row = (await connection.execute(_CREDENTIAL, params)).first()
+    if row is None:
+        return None, False
+    credential = Credential(row[0], row[1], row[2], row[3], tuple(row[4]))
+    return credential, bool(row.fresh)
 
 
 async def purge_nonces(connection: AsyncConnection, older_than_seconds: int) -> int:
@@ -120,3 +121,8 @@ async def purge_nonces(connection: AsyncConnection, older_than_seconds: int) -> 
         {"secs": older_than_seconds},
     )
     return int(result.rowcount)
+
+
+async def ping(session: AsyncSession) -> None:
+    """SELECT 1: the database answers."""
+    await session.execute(text("SELECT 1"))

@@ -4,6 +4,7 @@ import base64
 import binascii
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlunsplit
@@ -13,11 +14,12 @@ from fastapi.security import HTTPBasic
 from fastapi.security.http import HTTPBase
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audiences.accounts import repository as accounts_repository
+from audiences.accounts.repository import Credential
+from audiences.core.basepath import client_path
 from audiences.core.credentials import SecretBox
-from audiences.core.db import SessionDep
+from audiences.core.db import AuthConnectDep
 from audiences.core.errors import NotAuthorized, ProductNotFound
 from audiences.core.settings import Settings
 
@@ -87,15 +89,14 @@ def signed_url(request: Request, trust_proxy: bool) -> str:
     if trust_proxy:
         scheme = request.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
         host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
-    return urlunsplit((scheme, host, request.url.path, request.url.query, ""))
+    return urlunsplit((scheme, host, client_path(request), request.url.query, ""))
+
+
+Lookup = Callable[[str, str | None], Awaitable[tuple[Credential | None, bool]]]
 
 
 async def _oauth(
-    request: Request,
-    authorization: str,
-    box: SecretBox,
-    settings: Settings,
-    session_credential: Any,
+    request: Request, authorization: str, box: SecretBox, settings: Settings, lookup: Lookup
 ) -> Principal:
     try:
         params = dict(parse_authorization_header(authorization))
@@ -108,19 +109,18 @@ async def _oauth(
         raise _refuse("OAuth header lacks oauth_consumer_key, oauth_nonce or oauth_signature")
     if params.get("oauth_signature_method") != "HMAC-SHA1":
         raise _refuse("Only the HMAC-SHA1 OAuth signature method is supported")
-    if (
-        not timestamp.isdigit()
-        or abs(time.time() - int(timestamp)) > settings.oauth_timestamp_window
-    ):
+    window = settings.oauth_timestamp_window
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > window:
         raise _refuse(
-            f"OAuth timestamp is missing or outside the allowed window of "
-            f"{settings.oauth_timestamp_window} seconds"
+            f"OAuth timestamp is missing or outside the allowed window of {window} seconds"
         )
-    credential = await session_credential(consumer_key)
+    if len(nonce) > 255 or not nonce.isprintable():
+        raise _refuse("Invalid OAuth nonce")
+    # The nonce is remembered in the same round trip as the key is read, on a connection of
+    # its own that commits at once: even a request that then fails cannot be replayed.
+    credential, fresh = await lookup(consumer_key, nonce)
     secret = box.decrypt(credential.secret_encrypted) if credential else None
-    endpoint = SignatureOnlyEndpoint(
-        _Validator(consumer_key, secret, settings.oauth_timestamp_window)
-    )
+    endpoint = SignatureOnlyEndpoint(_Validator(consumer_key, secret, window))
     valid, _ = endpoint.validate_request(
         signed_url(request, settings.trust_proxy),
         http_method=request.method,
@@ -129,23 +129,18 @@ async def _oauth(
     )
     if not valid or credential is None:
         raise _refuse("Invalid consumer key or OAuth signature")
-    engine: AsyncEngine = request.app.state.engine
-    # The nonce is committed on its own, so even a request that fails cannot be replayed.
-    async with engine.connect() as connection:
-        fresh = await accounts_repository.remember_nonce(connection, credential, nonce)
-        await connection.commit()
     if not fresh:
         raise _refuse("OAuth nonce already used")
     return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
 
 
-async def _basic(authorization: str, box: SecretBox, session_credential: Any) -> Principal:
+async def _basic(authorization: str, box: SecretBox, lookup: Lookup) -> Principal:
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         consumer_key, _, secret = decoded.partition(":")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise _refuse("Malformed Basic Authorization header") from exc
-    credential = await session_credential(consumer_key) if consumer_key else None
+    credential = (await lookup(consumer_key, None))[0] if consumer_key else None
     stored = box.decrypt(credential.secret_encrypted) if credential else None
     expected = stored if stored is not None else "\x00never"
     matches = hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8"))
@@ -175,7 +170,7 @@ _oauth_scheme = HTTPBase(
 
 async def authenticate(
     request: Request,
-    session: SessionDep,
+    connect: AuthConnectDep,
     _basic_doc: Annotated[Any, Depends(_basic_scheme)] = None,
     _oauth_doc: Annotated[Any, Depends(_oauth_scheme)] = None,
 ) -> Principal:
@@ -184,9 +179,9 @@ async def authenticate(
     box: SecretBox = request.app.state.secret_box
     authorization = request.headers.get("authorization", "")
 
-    async def lookup(consumer_key: str) -> accounts_repository.Credential | None:
-        connection = await session.connection()
-        return await accounts_repository.find_credential(connection, consumer_key)
+    async def lookup(consumer_key: str, nonce: str | None) -> tuple[Credential | None, bool]:
+        async with connect() as connection:
+            return await accounts_repository.find_credential(connection, consumer_key, nonce)
 
     scheme = authorization[:6].lower()
     if scheme == "oauth ":

@@ -1,7 +1,7 @@
 """Engine, declarative base with a naming convention, and the per-request session."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
@@ -10,6 +10,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -96,9 +97,41 @@ async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSessi
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    # Reads run without BEGIN/COMMIT round trips (each statement is its own snapshot); every
+    # other request is one transaction.
+    reading = request.method in ("GET", "HEAD")
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if reading else state.sessionmaker
+    )
     async with sessionmaker() as session, request_transaction(session):
         yield session
+
+
+def create_auth_engine(settings: Settings) -> AsyncEngine:
+    """Connections for credential look-ups and nonces: each statement commits at once, and
+    without waiting for the disk (a nonce lost in a database crash only reopens a replay
+    window the timestamp check still bounds)."""
+    return create_engine(
+        settings,
+        pool_size=settings.db_auth_pool_size,
+        max_overflow=settings.db_auth_pool_size,
+        isolation_level="AUTOCOMMIT",
+        connect_args={
+            "connect_timeout": 5,
+            "application_name": "audiences-auth",
+            "options": "-c synchronous_commit=off",
+        },
+    )
+
+
+AuthConnect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+
+
+def get_auth_connect(request: Request) -> AuthConnect:
+    """Opens an auth connection, held only for the credential look-up (not the request)."""
+    connect: AuthConnect = request.app.state.auth_engine.connect
+    return connect
 
 
 async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
@@ -112,3 +145,4 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed
 # commit can never be answered with a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+AuthConnectDep = Annotated[AuthConnect, Depends(get_auth_connect)]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from audiences.core.basepath import client_path
 from audiences.core.requestid import current_request_id
 
 logger = logging.getLogger("audiences.errors")
@@ -151,11 +152,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
         error: DomainError = ResourceNotFound(
-            f"No such resource: {request.method} {request.url.path}"
+            f"No such resource: {request.method} {client_path(request)}"
         )
     elif exc.status_code == 405:
         error = InvalidParams(
-            f"Method {request.method} is not allowed on {request.url.path}", status=405
+            f"Method {request.method} is not allowed on {client_path(request)}", status=405
         )
     elif exc.status_code == 401:
         error = NotAuthorized()

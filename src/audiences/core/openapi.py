@@ -10,9 +10,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from audiences.core.basepath import ALIASES, BASE
 from audiences.core.errors import DomainError, ErrorResponse, InvalidParams, NotAuthorized
 
-BASE_PATHS = ("/integrationservice", "/integrationservice-1.1.0")
+BASE_PATHS = (BASE, *ALIASES)
 SWAGGER_STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
 STATIC_URL = "/static-docs"
 
@@ -93,6 +94,7 @@ def install_docs(app: FastAPI) -> None:
 
 
 TAGS = [
+    {"name": "Account", "description": "Extension: check credentials and request signing."},
     {"name": "Audiences", "description": "Spotler-compatible audience calls."},
     {"name": "Audience contacts", "description": "Spotler-compatible membership calls."},
     {"name": "Contacts", "description": "Spotler-compatible contact calls."},

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
+from audiences.core.basepath import client_path
+
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 100
 
@@ -28,4 +30,5 @@ def next_paging(request: Request, last: int | None, full_page: bool) -> Paging:
     """Paging for a page whose last item has cursor `last`; no next page after a short one."""
     if last is None or not full_page:
         return Paging()
-    return Paging(next=str(request.url.include_query_params(after=last)), after=last)
+    url = request.url.replace(path=client_path(request)).include_query_params(after=last)
+    return Paging(next=str(url), after=last)

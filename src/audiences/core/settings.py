@@ -35,8 +35,12 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = 10 * 1024 * 1024
     oauth_timestamp_window: int = 300
     trust_proxy: bool = False
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Connections per worker: the request pool, and the auth pool (held about a millisecond
+    # per request). Overflow connections are closed after use, so the pools are sized to keep
+    # steady load off them.
+    db_pool_size: int = 15
+    db_max_overflow: int = 5
+    db_auth_pool_size: int = 5
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"
 

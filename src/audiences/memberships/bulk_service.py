@@ -1,11 +1,12 @@
 """Rules for the bulk member calls: streamed imports, atomic replace, listing and export."""
 
+import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
-import psycopg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
@@ -166,12 +167,39 @@ async def check_member(
     return Member(externalId=row.external_id, email=row.email, addedAt=epoch_ms(row.added_at) or 0)
 
 
-async def export_members(engine: AsyncEngine, audience: Audience) -> AsyncIterator[bytes]:
-    """Every member as CSV, streamed from the database on a connection of its own (the
-    request's transaction ends before the body is sent)."""
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-        chunks = bulk_repository.export_members(driver, audience.account_id, audience.audience_id)
-        async for chunk in chunks:
-            yield chunk
+async def export_members(database_url: str, audience: Audience) -> AsyncIterator[bytes]:
+    """Every member as CSV, streamed from the database by a worker thread on a connection of
+    its own (the request's transaction ends before the body is sent). A bounded queue keeps
+    memory constant; a client that goes away stops the export."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=8)
+    stopped = threading.Event()
+
+    def put(item: bytes | BaseException | None) -> bool:
+        if stopped.is_set():
+            return False
+        asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+        return not stopped.is_set()
+
+    def produce() -> None:
+        try:
+            bulk_repository.export_members(
+                database_url, audience.account_id, audience.audience_id, put
+            )
+        except BaseException as exc:  # handed to the reading side
+            put(exc)
+        else:
+            put(None)
+
+    producer = loop.run_in_executor(None, produce)
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stopped.set()
+        while not producer.done():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+            await asyncio.sleep(0.005)

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.core.auth import AudiencePrincipal
-from audiences.core.db import SessionDep
+from audiences.core.db import SessionDep, libpq_url
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
@@ -214,7 +214,7 @@ async def export_members(
     audience = await audiences_service.get_audience(session, principal.account_id, externalId)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
     return StreamingResponse(
-        bulk_service.export_members(request.app.state.engine, audience),
+        bulk_service.export_members(libpq_url(request.app.state.settings.database_url), audience),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )
