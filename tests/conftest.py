@@ -8,10 +8,11 @@ transaction that is rolled back at the end."""
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -128,7 +129,11 @@ def app(
         yield connection
 
     app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[get_auth_connect] = lambda: test_auth_connection
+
+    async def test_auth_connect() -> Callable[[], Any]:
+        return test_auth_connection
+
+    app.dependency_overrides[get_auth_connect] = test_auth_connect
     return app
 
 

@@ -20,6 +20,9 @@ async def get_audience(
     query = select(Audience).where(
         Audience.account_id == account_id, Audience.external_id == external_id
     )
+    if lock is not None:
+        # A locked read must see the row as it is now, not as this session first loaded it.
+        query = query.execution_options(populate_existing=True)
     if lock == "write":
         query = query.with_for_update(key_share=True)
     elif lock == "delete":
@@ -82,6 +85,11 @@ async def insert_audience(
 
 
 async def delete_audience(session: AsyncSession, audience: Audience) -> None:
+    """Deletes the audience and its memberships (which have no cascading foreign key)."""
+    await session.execute(
+        text("DELETE FROM audience_members WHERE account_id = :a AND audience_id = :id"),
+        {"a": audience.account_id, "id": audience.audience_id},
+    )
     await session.delete(audience)
     await session.flush()
 

@@ -143,3 +143,7 @@ async def count_anonymized(session: AsyncSession, account_id: int) -> int:
         )
         or 0
     )
+
+
+async def drop_staging(session: AsyncSession) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))

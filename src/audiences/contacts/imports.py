@@ -227,6 +227,7 @@ async def import_contacts(
     if anonymized and reject:
         raise ImportRefused(failed + anonymized, [e.model_dump() for e in errors])
     result = await bulk_repository.upsert_contacts(session, account_id, purge)
+    await bulk_repository.drop_staging(session)
     errors.sort(key=lambda e: e.line)
     return ImportReport(
         received=received,

@@ -128,7 +128,7 @@ def create_auth_engine(settings: Settings) -> AsyncEngine:
 AuthConnect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
-def get_auth_connect(request: Request) -> AuthConnect:
+async def get_auth_connect(request: Request) -> AuthConnect:
     """Opens an auth connection, held only for the credential look-up (not the request)."""
     connect: AuthConnect = request.app.state.auth_engine.connect
     return connect

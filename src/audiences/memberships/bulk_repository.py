@@ -4,7 +4,6 @@ Uploaded ids are first COPYed into the temporary table `upload_ids` (core/upload
 request's connection; every statement here is set-based over it."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,140 +17,137 @@ SAMPLE_SIZE = 1000
 EXPORT_CHUNK = 256 * 1024
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    received: int
-    distinct: int
-    unknown: int
-    added: int
+# Counting on rows rather than distinct ids keeps the common case (every id known, no
+# duplicates) free of any aggregation: only when the row counts disagree are the distinct ids
+# counted.
+
+_RECEIVED = text(f"SELECT count(*) FROM {STAGING} WHERE ext <> ''")
+
+_UNKNOWN = text(
+    f"""
+    SELECT count(DISTINCT u.ext) FROM {STAGING} u
+    WHERE u.ext <> '' AND NOT EXISTS (
+        SELECT 1 FROM contacts c WHERE c.account_id = :account_id AND c.external_id = u.ext)
+    """
+)
+
+_SAMPLE = text(
+    f"""
+    SELECT ext FROM (
+        SELECT u.ext, min(u.ctid) AS first_row FROM {STAGING} u
+        WHERE u.ext <> '' AND NOT EXISTS (
+            SELECT 1 FROM contacts c WHERE c.account_id = :account_id AND c.external_id = u.ext)
+        GROUP BY u.ext
+    ) unknown
+    ORDER BY first_row
+    LIMIT {SAMPLE_SIZE}
+    """
+)
+
+_DISTINCT_KNOWN = text(
+    f"""
+    SELECT count(DISTINCT c.contact_id) FROM {STAGING} u
+    JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
+    """
+)
 
 
-# Resolves the distinct ids once, then inserts the known ones unless unknown ids refuse the
-# whole upload (:skip false). The counts come from the same pass.
+async def received(session: AsyncSession) -> int:
+    """Non-empty uploaded lines (duplicates included)."""
+    return int((await session.execute(_RECEIVED)).scalar_one())
+
+
+async def unknown_ids(session: AsyncSession, account_id: int) -> tuple[int, list[str]]:
+    """How many distinct uploaded ids name no contact, and the first of them in upload order
+    (the staging table is filled by one COPY, so its physical order is the upload's)."""
+    params = {"account_id": account_id}
+    count = int((await session.execute(_UNKNOWN, params)).scalar_one())
+    sample = list((await session.scalars(_SAMPLE, params)).all())
+    return count, sample
+
+
+async def distinct_known(session: AsyncSession, account_id: int) -> int:
+    params = {"account_id": account_id}
+    return int((await session.execute(_DISTINCT_KNOWN, params)).scalar_one())
+
+
+# The known ids are inserted unless some line named no contact (and unknown ids are not to be
+# skipped): the join's row count, compared with the lines received, decides in the same pass.
 _IMPORT = text(
     f"""
-    WITH received AS (
-        SELECT count(*) AS n FROM {STAGING} WHERE ext <> ''
+    WITH joined AS MATERIALIZED (
+        SELECT c.contact_id FROM {STAGING} u
+        JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
     ),
-    resolved AS MATERIALIZED (
-        SELECT u.ext, c.contact_id
-        FROM (SELECT DISTINCT ext FROM {STAGING} WHERE ext <> '') u
-        LEFT JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
-    ),
-    unknown AS (
-        SELECT count(*) AS n FROM resolved WHERE contact_id IS NULL
+    matched AS (
+        SELECT count(*) AS n FROM joined
     ),
     inserted AS (
         INSERT INTO audience_members (account_id, audience_id, contact_id)
-        SELECT :account_id, :audience_id, contact_id FROM resolved
-        WHERE contact_id IS NOT NULL AND (:skip OR (SELECT n FROM unknown) = 0)
+        SELECT :account_id, :audience_id, contact_id FROM joined
+        WHERE :skip OR (SELECT n FROM matched) = :received
         ON CONFLICT DO NOTHING
         RETURNING 1
     )
-    SELECT (SELECT n FROM received) AS received,
-           (SELECT count(*) FROM resolved) AS distinct_ids,
-           (SELECT n FROM unknown) AS unknown,
-           (SELECT count(*) FROM inserted) AS added
+    SELECT (SELECT n FROM matched) AS matched, (SELECT count(*) FROM inserted) AS added
     """
 )
 
 
 async def import_members(
-    session: AsyncSession, account_id: int, audience_id: int, *, skip_unknown: bool
-) -> ImportResult:
-    """Adds the staged ids' contacts; with unknown ids and not `skip_unknown`, adds none."""
-    row = (
-        await session.execute(
-            _IMPORT, {"account_id": account_id, "audience_id": audience_id, "skip": skip_unknown}
-        )
-    ).one()
-    return ImportResult(int(row.received), int(row.distinct_ids), int(row.unknown), int(row.added))
+    session: AsyncSession, account_id: int, audience_id: int, lines: int, *, skip_unknown: bool
+) -> tuple[int, int]:
+    """Adds the staged ids' contacts; answers (lines naming a contact, members added). With
+    unknown lines and not `skip_unknown`, adds none."""
+    params = {
+        "account_id": account_id,
+        "audience_id": audience_id,
+        "skip": skip_unknown,
+        "received": lines,
+    }
+    row = (await session.execute(_IMPORT, params)).one()
+    return int(row.matched), int(row.added)
 
 
-async def unknown_sample(session: AsyncSession, account_id: int) -> list[str]:
-    """The first staged ids (in upload order) that name no contact."""
-    rows = await session.scalars(
-        text(
-            f"""
-            SELECT ext FROM (
-                SELECT u.ext, min(u.line) AS line FROM {STAGING} u
-                WHERE u.ext <> '' AND NOT EXISTS (
-                    SELECT 1 FROM contacts c
-                    WHERE c.account_id = :account_id AND c.external_id = u.ext)
-                GROUP BY u.ext
-            ) unknown
-            ORDER BY line
-            LIMIT {SAMPLE_SIZE}
-            """
-        ),
-        {"account_id": account_id},
-    )
-    return list(rows.all())
-
-
-@dataclass(frozen=True)
-class ReplaceResult:
-    target: int
-    unknown: int
-    added: int
-    removed: int
-
-
-async def stage_replacement(session: AsyncSession, account_id: int) -> tuple[int, int]:
-    """Resolves the staged ids into `replace_ids` (the new member set: rows with a contact_id);
-    answers its size and the number of unknown ids."""
-    await session.execute(
+async def stage_replacement(session: AsyncSession, account_id: int) -> int:
+    """The new member set into `replace_ids` (one row per line naming a contact, duplicates
+    kept); answers its row count."""
+    result = await session.execute(
         text(
             f"""
             CREATE TEMP TABLE replace_ids ON COMMIT DROP AS
-            SELECT u.ext, c.contact_id
-            FROM (SELECT DISTINCT ext FROM {STAGING} WHERE ext <> '') u
-            LEFT JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
+            SELECT c.contact_id FROM {STAGING} u
+            JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
             """
         ),
         {"account_id": account_id},
     )
-    row = (
-        await session.execute(
-            text(
-                "SELECT count(contact_id) AS target, count(*) - count(contact_id) AS unknown"
-                " FROM replace_ids"
-            )
-        )
-    ).one()
-    await session.execute(text("ANALYZE replace_ids"))
-    return int(row.target), int(row.unknown)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_DIFF = text(
-    """
-    SELECT
-      (SELECT count(*) FROM replace_ids r WHERE r.contact_id IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM audience_members m
-           WHERE m.account_id = :account_id AND m.audience_id = :audience_id
-             AND m.contact_id = r.contact_id)) AS added,
-      (SELECT count(*) FROM audience_members m
-       WHERE m.account_id = :account_id AND m.audience_id = :audience_id
-         AND NOT EXISTS (SELECT 1 FROM replace_ids r WHERE r.contact_id = m.contact_id)) AS removed
-    """
-)
-
-_REMOVE_OTHERS = text(
-    """
-    DELETE FROM audience_members m
+_MEMBERS_TO_REMOVE = """
+    FROM audience_members m
     WHERE m.account_id = :account_id AND m.audience_id = :audience_id
       AND NOT EXISTS (SELECT 1 FROM replace_ids r WHERE r.contact_id = m.contact_id)
-    """
-)
-
-_ADD_NEW = text(
-    """
-    INSERT INTO audience_members (account_id, audience_id, contact_id)
-    SELECT :account_id, :audience_id, r.contact_id FROM replace_ids r
-    WHERE r.contact_id IS NOT NULL AND NOT EXISTS (
+"""
+_CONTACTS_TO_ADD = """
+    FROM replace_ids r
+    WHERE NOT EXISTS (
         SELECT 1 FROM audience_members m
         WHERE m.account_id = :account_id AND m.audience_id = :audience_id
           AND m.contact_id = r.contact_id)
+"""
+_DIFF = text(
+    f"""
+    SELECT (SELECT count(DISTINCT r.contact_id) {_CONTACTS_TO_ADD}) AS added,
+           (SELECT count(*) {_MEMBERS_TO_REMOVE}) AS removed
+    """
+)
+_REMOVE_OTHERS = text(f"DELETE {_MEMBERS_TO_REMOVE}")
+_ADD_NEW = text(
+    f"""
+    INSERT INTO audience_members (account_id, audience_id, contact_id)
+    SELECT :account_id, :audience_id, r.contact_id {_CONTACTS_TO_ADD}
     ON CONFLICT DO NOTHING
     """
 )
@@ -177,19 +173,14 @@ async def apply_replacement(
 
 
 async def record_changes(
-    session: AsyncSession,
-    account_id: int,
-    audience_id: int,
-    added: int,
-    removed: int,
-    member_count: int | None = None,
+    session: AsyncSession, account_id: int, audience_id: int, added: int, removed: int
 ) -> None:
     """Keeps the audience's member count and dates true after a bulk change."""
     await session.execute(
         text(
             """
             UPDATE audiences
-            SET member_count = coalesce(:member_count, member_count + :added - :removed),
+            SET member_count = member_count + :added - :removed,
                 last_contact_added_at = CASE WHEN :added > 0 THEN now()
                                              ELSE last_contact_added_at END,
                 last_contact_removed_at = CASE WHEN :removed > 0 THEN now()
@@ -198,13 +189,7 @@ async def record_changes(
             WHERE account_id = :account_id AND audience_id = :audience_id
             """
         ),
-        {
-            "account_id": account_id,
-            "audience_id": audience_id,
-            "added": added,
-            "removed": removed,
-            "member_count": member_count,
-        },
+        {"account_id": account_id, "audience_id": audience_id, "added": added, "removed": removed},
     )
 
 
@@ -300,3 +285,9 @@ def export_members(
                 buffer.clear()
         if buffer:
             put(bytes(buffer))
+
+
+async def drop_staging(session: AsyncSession) -> None:
+    """Frees the staging tables now rather than at commit (and lets the same transaction
+    stage again)."""
+    await session.execute(text(f"DROP TABLE IF EXISTS {STAGING}, {STAGING}_rows, replace_ids"))

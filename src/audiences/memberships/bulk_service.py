@@ -62,18 +62,24 @@ async def import_members(
     audience = await _upload_then_lock(
         session, account_id, audience_external_id, body, content_type, max_lines
     )
-    result = await bulk_repository.import_members(
-        session, account_id, audience.audience_id, skip_unknown=skip_unknown
+    lines = await bulk_repository.received(session)
+    matched, added = await bulk_repository.import_members(
+        session, account_id, audience.audience_id, lines, skip_unknown=skip_unknown
     )
-    sample = await bulk_repository.unknown_sample(session, account_id) if result.unknown else []
-    if result.unknown and not skip_unknown:
-        raise UploadHasUnknownContacts(result.unknown, sample)
-    await bulk_repository.record_changes(session, account_id, audience.audience_id, result.added, 0)
+    unknown, sample = 0, list[str]()
+    if matched < lines:
+        unknown, sample = await bulk_repository.unknown_ids(session, account_id)
+        if not skip_unknown:
+            raise UploadHasUnknownContacts(unknown, sample)
+    # Every matched line added: no member was there already, and no id came twice.
+    known = added if added == matched else await bulk_repository.distinct_known(session, account_id)
+    await bulk_repository.record_changes(session, account_id, audience.audience_id, added, 0)
+    await bulk_repository.drop_staging(session)
     return ImportReport(
-        received=result.received,
-        added=result.added,
-        alreadyMember=result.distinct - result.unknown - result.added,
-        unknown=result.unknown,
+        received=lines,
+        added=added,
+        alreadyMember=known - added,
+        unknown=unknown,
         unknownSample=sample,
     )
 
@@ -94,10 +100,13 @@ async def replace_members(
     audience = await _upload_then_lock(
         session, account_id, audience_external_id, body, content_type, max_lines
     )
-    target, unknown = await bulk_repository.stage_replacement(session, account_id)
-    sample = await bulk_repository.unknown_sample(session, account_id) if unknown else []
-    if unknown and not skip_unknown:
-        raise UploadHasUnknownContacts(unknown, sample)
+    lines = await bulk_repository.received(session)
+    matched = await bulk_repository.stage_replacement(session, account_id)
+    unknown, sample = 0, list[str]()
+    if matched < lines:
+        unknown, sample = await bulk_repository.unknown_ids(session, account_id)
+        if not skip_unknown:
+            raise UploadHasUnknownContacts(unknown, sample)
     if dry_run:
         added, removed = await bulk_repository.diff_replacement(
             session, account_id, audience.audience_id
@@ -107,12 +116,13 @@ async def replace_members(
             session, account_id, audience.audience_id
         )
         await bulk_repository.record_changes(
-            session, account_id, audience.audience_id, added, removed, member_count=target
+            session, account_id, audience.audience_id, added, removed
         )
+    await bulk_repository.drop_staging(session)
     return ReplaceReport(
         added=added,
         removed=removed,
-        unchanged=target - added,
+        unchanged=audience.member_count - removed,
         unknown=unknown,
         unknownSample=sample,
         dryRun=dry_run,
