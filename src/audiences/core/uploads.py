@@ -4,6 +4,7 @@ request's own connection and transaction, at constant memory whatever the size."
 import codecs
 import csv
 import json
+import re
 from collections.abc import AsyncIterator
 from enum import Enum
 from typing import Any
@@ -16,6 +17,7 @@ from audiences.core.errors import DomainError, InvalidParams
 # Each line is one value: CSV with a delimiter and a quote that no valid id contains (ids
 # cannot hold control characters), so lines reach PostgreSQL as they are, without parsing them
 # in Python.
+_BLANK_LINES = re.compile(rb"\n{2,}")
 _PLAIN_COPY = "COPY {table} (ext) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 
 
@@ -73,23 +75,20 @@ async def copy_ids(
     fmt: UploadFormat,
     table: str,
     max_lines: int,
-) -> None:
-    """Fills `table` (made by create_staging) with the uploaded ids. Bad input is a 400 that
-    names the line; the transaction is then unusable and must be rolled back."""
+) -> int:
+    """Fills `table` (made by create_staging) with the uploaded ids, blank lines left out, and
+    answers how many. Bad input is a 400 that names the line; the transaction is then unusable
+    and must be rolled back."""
     try:
         if fmt is UploadFormat.PLAIN:
-            await _copy_plain(connection, body, table, max_lines)
-        elif fmt is UploadFormat.CSV:
-            await _copy_csv(connection, body, table, max_lines)
-        else:
-            await _copy_ndjson(connection, body, table, max_lines)
+            return await _copy_plain(connection, body, table, max_lines)
+        if fmt is UploadFormat.CSV:
+            return await _copy_csv(connection, body, table, max_lines)
+        return await _copy_ndjson(connection, body, table, max_lines)
     except psycopg.errors.DataError as exc:
         # A CSV upload's first line is its header, which PostgreSQL never saw.
         offset = 1 if fmt is UploadFormat.CSV else 0
         raise InvalidParams(f"The upload cannot be read: {_describe(exc, offset)}") from exc
-    # Temporary tables get no statistics by themselves; without them the planner takes a
-    # million uploaded ids for a few hundred and joins them one index probe at a time.
-    await connection.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
 def _describe(exc: psycopg.Error, offset: int) -> str:
@@ -129,19 +128,28 @@ async def _without_bom(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 async def _copy_plain(
     connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
-) -> None:
+) -> int:
     counter = _LineCounter(max_lines)
     statement = sql.SQL(_PLAIN_COPY).format(table=sql.Identifier(table))
-    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        async for chunk in _without_bom(body):
-            counter.add(chunk)
-            # PostgreSQL wants one kind of line ending per upload; ids never hold a CR.
-            await copy.write(chunk.replace(b"\r", b""))
+    line_start = True
+    async with connection.cursor() as cursor:
+        async with cursor.copy(statement) as copy:
+            async for chunk in _without_bom(body):
+                counter.add(chunk)
+                # PostgreSQL wants one kind of line ending per upload (ids never hold a CR),
+                # and blank lines are dropped here so that every staged row is an id.
+                chunk = _BLANK_LINES.sub(b"\n", chunk.replace(b"\r", b""))
+                if line_start:
+                    chunk = chunk.lstrip(b"\n")
+                if chunk:
+                    line_start = chunk.endswith(b"\n")
+                    await copy.write(chunk)
+        return int(cursor.rowcount)
 
 
 async def _copy_csv(
     connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
-) -> None:
+) -> int:
     """The header names the columns; PostgreSQL parses the rest (quotes, embedded newlines)."""
     counter = _LineCounter(max_lines)
     chunks = _without_bom(body)
@@ -174,11 +182,12 @@ async def _copy_csv(
         async for chunk in chunks:
             counter.add(chunk)
             await copy.write(chunk)
-    await connection.execute(
-        sql.SQL("INSERT INTO {} (ext) SELECT {} FROM {}").format(
-            sql.Identifier(table), sql.Identifier(f"c{column}"), sql.Identifier(wide)
+    staged = await connection.execute(
+        sql.SQL("INSERT INTO {} (ext) SELECT {col} FROM {} WHERE {col} <> ''").format(
+            sql.Identifier(table), sql.Identifier(wide), col=sql.Identifier(f"c{column}")
         )
     )
+    return int(staged.rowcount)
 
 
 def _ndjson_id(line: str, number: int) -> str | None:
@@ -217,12 +226,15 @@ async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterato
 
 async def _copy_ndjson(
     connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
-) -> None:
+) -> int:
     statement = sql.SQL("COPY {} (ext) FROM STDIN").format(sql.Identifier(table))
+    rows = 0
     async with connection.cursor() as cursor, cursor.copy(statement) as copy:
         async for number, line in text_lines(body, max_lines):
             value = _ndjson_id(line, number)
-            if value is not None:
+            if value:
                 if "\x00" in value:
                     raise InvalidParams(f"Line {number} contains a NUL character")
                 await copy.write_row((value,))
+                rows += 1
+    return rows

@@ -21,12 +21,10 @@ EXPORT_CHUNK = 256 * 1024
 # duplicates) free of any aggregation: only when the row counts disagree are the distinct ids
 # counted.
 
-_RECEIVED = text(f"SELECT count(*) FROM {STAGING} WHERE ext <> ''")
-
 _UNKNOWN = text(
     f"""
     SELECT count(DISTINCT u.ext) FROM {STAGING} u
-    WHERE u.ext <> '' AND NOT EXISTS (
+    WHERE NOT EXISTS (
         SELECT 1 FROM contacts c WHERE c.account_id = :account_id AND c.external_id = u.ext)
     """
 )
@@ -35,7 +33,7 @@ _SAMPLE = text(
     f"""
     SELECT ext FROM (
         SELECT u.ext, min(u.ctid) AS first_row FROM {STAGING} u
-        WHERE u.ext <> '' AND NOT EXISTS (
+        WHERE NOT EXISTS (
             SELECT 1 FROM contacts c WHERE c.account_id = :account_id AND c.external_id = u.ext)
         GROUP BY u.ext
     ) unknown
@@ -50,11 +48,6 @@ _DISTINCT_KNOWN = text(
     JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
     """
 )
-
-
-async def received(session: AsyncSession) -> int:
-    """Non-empty uploaded lines (duplicates included)."""
-    return int((await session.execute(_RECEIVED)).scalar_one())
 
 
 async def unknown_ids(session: AsyncSession, account_id: int) -> tuple[int, list[str]]:
@@ -144,11 +137,12 @@ _DIFF = text(
     """
 )
 _REMOVE_OTHERS = text(f"DELETE {_MEMBERS_TO_REMOVE}")
+# DISTINCT over the new contacts only (an id may come twice), instead of ON CONFLICT on every
+# row: nobody else can insert members meanwhile, the audience's row being locked.
 _ADD_NEW = text(
     f"""
     INSERT INTO audience_members (account_id, audience_id, contact_id)
-    SELECT :account_id, :audience_id, r.contact_id {_CONTACTS_TO_ADD}
-    ON CONFLICT DO NOTHING
+    SELECT DISTINCT :account_id, :audience_id, r.contact_id {_CONTACTS_TO_ADD}
     """
 )
 

@@ -22,11 +22,11 @@ from audiences.memberships.schemas import ImportReport, Member, ReplaceReport
 
 async def _stage_upload(
     session: AsyncSession, body: AsyncIterator[bytes], content_type: str, max_lines: int
-) -> None:
+) -> int:
     fmt = upload_format(content_type)
     connection = await driver_connection(session)
     await create_staging(connection, bulk_repository.STAGING)
-    await copy_ids(connection, body, fmt, bulk_repository.STAGING, max_lines)
+    return await copy_ids(connection, body, fmt, bulk_repository.STAGING, max_lines)
 
 
 async def _upload_then_lock(
@@ -36,14 +36,16 @@ async def _upload_then_lock(
     body: AsyncIterator[bytes],
     content_type: str,
     max_lines: int,
-) -> Audience:
+) -> tuple[Audience, int]:
+    """The locked audience and the number of ids staged (blank lines left out)."""
     # The upload is staged before the audience's row is locked, so a slow client never holds
     # up the audience's other writers; an unknown audience is refused before reading the body.
     await audiences_service.get_audience(session, account_id, audience_external_id)
-    await _stage_upload(session, body, content_type, max_lines)
-    return await audiences_service.get_audience(
+    lines = await _stage_upload(session, body, content_type, max_lines)
+    audience = await audiences_service.get_audience(
         session, account_id, audience_external_id, lock="write"
     )
+    return audience, lines
 
 
 async def import_members(
@@ -59,10 +61,9 @@ async def import_members(
     """Adds every contact named in the upload, in one transaction. With unknown ids and
     unknown=reject nothing changes (404 with the count and a sample); with skip they are
     reported and the rest is added."""
-    audience = await _upload_then_lock(
+    audience, lines = await _upload_then_lock(
         session, account_id, audience_external_id, body, content_type, max_lines
     )
-    lines = await bulk_repository.received(session)
     matched, added = await bulk_repository.import_members(
         session, account_id, audience.audience_id, lines, skip_unknown=skip_unknown
     )
@@ -97,10 +98,9 @@ async def replace_members(
 ) -> ReplaceReport:
     """Makes the members exactly the uploaded set in one transaction (readers see the old set
     or the new one), by computing the difference in SQL; with dryRun nothing changes."""
-    audience = await _upload_then_lock(
+    audience, lines = await _upload_then_lock(
         session, account_id, audience_external_id, body, content_type, max_lines
     )
-    lines = await bulk_repository.received(session)
     matched = await bulk_repository.stage_replacement(session, account_id)
     unknown, sample = 0, list[str]()
     if matched < lines:
