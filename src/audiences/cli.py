@@ -9,14 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.accounts import service as accounts_service
 from audiences.accounts.service import IssuedCredential
-from audiences.core import migrate
+from audiences.core import migrate, server
 from audiences.core.credentials import SecretBox
 from audiences.core.db import create_engine, create_sessionmaker
 from audiences.core.embedded import embedded_secret_key, start_embedded
@@ -157,20 +156,7 @@ def serve(
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead
     # runs the exit handlers, which stop the embedded PostgreSQL.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    uvicorn.run(
-        "audiences.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=settings.trust_proxy,
-        forwarded_allow_ips="*" if settings.trust_proxy else None,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=30,
-    )
+    server.serve(host, port, workers, settings.trust_proxy, settings.log_level)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

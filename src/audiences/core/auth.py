@@ -10,8 +10,6 @@ from typing import Annotated, Any
 from urllib.parse import urlunsplit
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBasic
-from fastapi.security.http import HTTPBase
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
@@ -149,30 +147,30 @@ async def _basic(authorization: str, box: SecretBox, lookup: Lookup) -> Principa
     return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
 
 
-# Declared for the OpenAPI page only; `authenticate` does the checking.
-_basic_scheme = HTTPBasic(
-    scheme_name="basicAuth",
-    description="HTTP Basic: the consumer key as user name, the consumer secret as password.",
-    auto_error=False,
-)
-_oauth_scheme = HTTPBase(
-    scheme="OAuth",
-    scheme_name="oauth1",
-    description=(
-        "OAuth 1.0a one-legged, HMAC-SHA1 (RFC 5849), as Spotler client libraries sign: "
-        "`Authorization: OAuth oauth_consumer_key=..., oauth_nonce=..., "
-        "oauth_signature_method=HMAC-SHA1, oauth_timestamp=..., oauth_version=1.0, "
-        "oauth_signature=...`; no token. The JSON body is not signed."
-    ),
-    auto_error=False,
-)
+# The OpenAPI security schemes (core/openapi.py puts them on every API operation); declared
+# there rather than as dependencies, which would parse the header again on every request.
+SECURITY_SCHEMES = {
+    "basicAuth": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "HTTP Basic: the consumer key as user name, the secret as password.",
+    },
+    "oauth1": {
+        "type": "http",
+        "scheme": "OAuth",
+        "description": (
+            "OAuth 1.0a one-legged, HMAC-SHA1 (RFC 5849), as Spotler client libraries sign: "
+            "`Authorization: OAuth oauth_consumer_key=..., oauth_nonce=..., "
+            "oauth_signature_method=HMAC-SHA1, oauth_timestamp=..., oauth_version=1.0, "
+            "oauth_signature=...`; no token. The JSON body is not signed."
+        ),
+    },
+}
 
 
 async def authenticate(
     request: Request,
     connect: AuthConnectDep,
-    _basic_doc: Annotated[Any, Depends(_basic_scheme)] = None,
-    _oauth_doc: Annotated[Any, Depends(_oauth_scheme)] = None,
 ) -> Principal:
     """The caller's account, from an OAuth 1.0a signature or HTTP Basic credentials."""
     settings: Settings = request.app.state.settings

@@ -61,6 +61,7 @@ def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> 
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_pre_ping": False,
+        "pool_timeout": settings.db_pool_timeout,
         "pool_recycle": 1800,
         "connect_args": {"connect_timeout": 5, "application_name": "audiences"},
     }
@@ -81,6 +82,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+READ_METHODS = ("GET", "HEAD")
+
+
 @asynccontextmanager
 async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, before the response is
@@ -99,7 +103,7 @@ async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSessi
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     # Reads run without BEGIN/COMMIT round trips (each statement is its own snapshot); every
     # other request is one transaction.
-    reading = request.method in ("GET", "HEAD")
+    reading = request.method in READ_METHODS
     state = request.app.state
     sessionmaker: async_sessionmaker[AsyncSession] = (
         state.read_sessionmaker if reading else state.sessionmaker
@@ -115,7 +119,7 @@ def create_auth_engine(settings: Settings) -> AsyncEngine:
     return create_engine(
         settings,
         pool_size=settings.db_auth_pool_size,
-        max_overflow=settings.db_auth_pool_size,
+        max_overflow=0,
         isolation_level="AUTOCOMMIT",
         connect_args={
             "connect_timeout": 5,
@@ -128,8 +132,19 @@ def create_auth_engine(settings: Settings) -> AsyncEngine:
 AuthConnect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
-async def get_auth_connect(request: Request) -> AuthConnect:
-    """Opens an auth connection, held only for the credential look-up (not the request)."""
+async def get_auth_connect(
+    request: Request, session: Annotated[AsyncSession, Depends(get_session, scope="function")]
+) -> AuthConnect:
+    """Where the credential look-up (and nonce) runs: a read borrows its own session's
+    connection, which commits every statement at once anyway; a write uses a short auth
+    connection, since its session is one transaction that may roll back."""
+    if request.method in READ_METHODS:
+
+        @asynccontextmanager
+        async def borrowed() -> AsyncIterator[AsyncConnection]:
+            yield await session.connection()
+
+        return borrowed
     connect: AuthConnect = request.app.state.auth_engine.connect
     return connect
 

@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from audiences.core.auth import SECURITY_SCHEMES
 from audiences.core.basepath import ALIASES, BASE
 from audiences.core.errors import DomainError, ErrorResponse, InvalidParams, NotAuthorized
 
@@ -58,6 +59,7 @@ def install_openapi(
                 tags=TAGS,
             )
             _summaries_from_docstrings(app.openapi_schema)
+            _declare_security(app.openapi_schema)
         return app.openapi_schema
 
     app.openapi = build  # type: ignore[method-assign]
@@ -75,6 +77,14 @@ def _summaries_from_docstrings(document: dict[str, Any]) -> None:
     schemas = document.get("components", {}).get("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+
+
+def _declare_security(document: dict[str, Any]) -> None:
+    """Every API operation accepts either scheme."""
+    document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            operation["security"] = [{"basicAuth": []}, {"oauth1": []}]
 
 
 def install_docs(app: FastAPI) -> None:

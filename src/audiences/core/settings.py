@@ -36,11 +36,12 @@ class Settings(BaseSettings):
     oauth_timestamp_window: int = 300
     trust_proxy: bool = False
     # Connections per worker: the request pool, and the auth pool (held about a millisecond
-    # per request). Overflow connections are closed after use, so the pools are sized to keep
-    # steady load off them.
-    db_pool_size: int = 15
-    db_max_overflow: int = 5
-    db_auth_pool_size: int = 5
+    # per request). Overflow connections are closed after use, and opening one costs more than
+    # waiting a little for a pooled one, so the pools do not overflow by default.
+    db_pool_size: int = 20
+    db_max_overflow: int = 0
+    db_auth_pool_size: int = 8
+    db_pool_timeout: float = 5.0
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"
 

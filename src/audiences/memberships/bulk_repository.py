@@ -243,7 +243,9 @@ async def membership(
         "audience": audience_external_id,
         "contact": contact_external_id,
     }
-    return (await session.execute(_MEMBERSHIP, params)).first()
+    # Through the Core connection: the ORM's execute path is measurable on the hottest call.
+    connection = await session.connection()
+    return (await connection.execute(_MEMBERSHIP, params)).first()
 
 
 # Streamed straight from COPY: the server never holds more than one chunk.
