@@ -34,13 +34,21 @@ class SecretBox:
             raise ValueError("the server secret key is empty")
         derived = hashlib.sha256(server_key.encode("utf-8")).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+        # Every request decrypts its key's secret; the same token always gives the same secret.
+        self._decrypted: dict[str, str | None] = {}
 
     def encrypt(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str | None:
         """The secret, or None when it was encrypted with another server key."""
+        if token in self._decrypted:
+            return self._decrypted[token]
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+            secret: str | None = self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken:
-            return None
+            secret = None
+        if len(self._decrypted) >= 10_000:
+            self._decrypted.clear()
+        self._decrypted[token] = secret
+        return secret
