@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audiences import __version__
@@ -26,6 +26,14 @@ from audiences.core.logs import configure_logging
 from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
 from audiences.core.settings import Settings
+from audiences.history.router import router as history_router
+from audiences.idempotency import repository as idempotency_repository
+from audiences.idempotency.service import (
+    RETENTION_SECONDS,
+    ReplayedResponse,
+    idempotency_guard,
+    replayed_response,
+)
 from audiences.memberships.router import router as memberships_router
 from audiences.platform.automailers.router import router as automailers_router
 from audiences.platform.flows.router import automation_router, campaign_router
@@ -55,6 +63,7 @@ def api_router() -> APIRouter:
     api.include_router(account_router)
     api.include_router(audiences_router)
     api.include_router(memberships_router)
+    api.include_router(history_router)
     api.include_router(contacts_router)
     api.include_router(mailings_router)
     api.include_router(automailers_router)
@@ -64,13 +73,15 @@ def api_router() -> APIRouter:
     return api
 
 
-async def _purge_nonces(engine: AsyncEngine, window: int) -> None:
-    # Nonces older than twice the window can never be replayed (their timestamps are stale).
+async def _purge_expired(engine: AsyncEngine, window: int) -> None:
+    # Nonces older than twice the window can never be replayed (their timestamps are stale);
+    # idempotency keys are kept for a day.
     while True:
         await asyncio.sleep(60)
         try:
             async with engine.begin() as connection:
                 await accounts_repository.purge_nonces(connection, window * 2)
+                await idempotency_repository.purge(connection, RETENTION_SECONDS)
         except Exception:
             logger.warning("could not purge old OAuth nonces", exc_info=True)
 
@@ -100,7 +111,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         # collector's full passes, which otherwise show up as latency spikes under load.
         gc.freeze()
         purger = asyncio.create_task(
-            _purge_nonces(app.state.engine, settings.oauth_timestamp_window)
+            _purge_expired(app.state.engine, settings.oauth_timestamp_window)
         )
         try:
             yield
@@ -127,9 +138,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         _bind(app, engine)
 
     api = api_router()
-    app.include_router(api, prefix=BASE)
+    app.include_router(api, prefix=BASE, dependencies=[Depends(idempotency_guard)])
     app.include_router(health_router)
     install_error_handlers(app)
+    app.add_exception_handler(ReplayedResponse, replayed_response)
     install_openapi(app, api, "audiences", __version__, DESCRIPTION)
     install_docs(app)
 

@@ -4,6 +4,8 @@ from audiences.accounts.models import Account, ApiKey, OAuthNonce
 from audiences.audiences.models import Audience
 from audiences.contacts.models import Contact, PropertyDefinition
 from audiences.core.db import Base
+from audiences.history.models import AudienceEvent
+from audiences.idempotency.models import IdempotentResponse
 from audiences.memberships.models import AudienceMember
 from audiences.platform.automailers.models import Automailer, AutomailerDelivery
 from audiences.platform.flows.models import Flow, FlowNode, FlowNodeAudience
@@ -16,6 +18,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Audience",
+    "AudienceEvent",
     "AudienceMember",
     "Automailer",
     "AutomailerDelivery",
@@ -23,6 +26,7 @@ __all__ = [
     "Flow",
     "FlowNode",
     "FlowNodeAudience",
+    "IdempotentResponse",
     "Mailing",
     "Message",
     "MessageBlock",

@@ -7,8 +7,9 @@ from audiences.accounts.schemas import Ping
 from audiences.core.auth import CurrentPrincipal
 from audiences.core.db import SessionDep
 from audiences.core.openapi import errors
+from audiences.core.routing import ApiRoute
 
-router = APIRouter(tags=["Account"])
+router = APIRouter(tags=["Account"], route_class=ApiRoute)
 
 
 @router.get("/ping", response_model=Ping, responses=errors())

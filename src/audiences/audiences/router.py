@@ -26,9 +26,10 @@ from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
+from audiences.core.routing import ApiRoute
 from audiences.platform.schemas import References
 
-router = APIRouter(prefix="/audience", tags=["Audiences"])
+router = APIRouter(prefix="/audience", tags=["Audiences"], route_class=ApiRoute)
 
 _EXAMPLE_REFERENCES = [
     {

@@ -25,6 +25,7 @@ from audiences.audiences.schemas import (
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import MAX_ID_LENGTH, has_control_characters, storable_text
+from audiences.history import service as history
 from audiences.platform.schemas import References
 
 MAX_DESCRIPTION = 4000
@@ -107,6 +108,7 @@ async def create_audience(
     if await repository.count_audiences(session, account_id) >= max_audiences:
         raise AudienceLimitReached()
     audience = await repository.insert_audience(session, account_id, external_id, name, description)
+    await history.record(session, audience, "create", name=name)
     return to_read(audience)
 
 
@@ -128,6 +130,7 @@ async def update_audience(
         audience.description = description
     audience.changed_at = func.now()
     await session.flush()
+    await history.record(session, audience, "update", name=name)
     return to_read(audience)
 
 
@@ -152,6 +155,7 @@ async def delete_audience(session: AsyncSession, account_id: int, external_id: s
     await guards.ensure_deletable(session, audience)
     try:
         async with session.begin_nested():
+            await history.record(session, audience, "delete", members=audience.member_count)
             await guards.release_finished(session, audience)
             await repository.delete_audience(session, audience)
     except IntegrityError as exc:

@@ -27,9 +27,10 @@ from audiences.core.auth import CurrentPrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams
 from audiences.core.openapi import errors
+from audiences.core.routing import ApiRoute
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 
-router = APIRouter(prefix="/contact", tags=["Contacts"])
+router = APIRouter(prefix="/contact", tags=["Contacts"], route_class=ApiRoute)
 
 _WRITE_ERRORS = (EmailInvalid, PropertyInvalid, ContactWithoutId, ContactAnonymized)
 

@@ -14,6 +14,7 @@ from oauthlib.oauth1.rfc5849 import signature
 
 from audiences.accounts import repository as accounts_repository
 from audiences.accounts.repository import Credential
+from audiences.core.actor import set_consumer_key
 from audiences.core.basepath import client_path
 from audiences.core.credentials import SecretBox
 from audiences.core.db import AuthConnectDep
@@ -169,13 +170,16 @@ async def authenticate(
 
     scheme = authorization[:6].lower()
     if scheme == "oauth ":
-        return await _oauth(request, authorization, box, settings, lookup)
-    if scheme == "basic ":
-        return await _basic(authorization, box, lookup)
-    raise _refuse(
-        "Authorization required: sign the request with OAuth 1.0a (HMAC-SHA1) or use HTTP Basic "
-        "with the consumer key and secret"
-    )
+        principal = await _oauth(request, authorization, box, settings, lookup)
+    elif scheme == "basic ":
+        principal = await _basic(authorization, box, lookup)
+    else:
+        raise _refuse(
+            "Authorization required: sign the request with OAuth 1.0a (HMAC-SHA1) or use HTTP "
+            "Basic with the consumer key and secret"
+        )
+    set_consumer_key(principal.consumer_key)
+    return principal
 
 
 async def require_audience_product(

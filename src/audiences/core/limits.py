@@ -10,7 +10,7 @@ from audiences.core.errors import BodyTooLarge, InvalidParams, error_response
 _STREAMED = re.compile(r"/audience/[^/]+/contact(/import)?$|/contact/import$")
 
 
-def _is_streamed(method: str, path: str) -> bool:
+def is_streamed(method: str, path: str) -> bool:
     match = _STREAMED.search(path)
     return match is not None and (
         (method == "POST" and path.endswith("/import")) or method == "PUT"
@@ -31,7 +31,7 @@ class JsonBodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        if _is_streamed(scope["method"], scope["path"]):
+        if is_streamed(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))

@@ -15,6 +15,7 @@ from audiences.core.db import driver_connection
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms, from_epoch_ms
 from audiences.core.uploads import copy_ids, create_staging, upload_format
+from audiences.history import service as history
 from audiences.memberships import bulk_repository
 from audiences.memberships.errors import NotAMember, UploadHasUnknownContacts
 from audiences.memberships.schemas import ImportReport, Member, ReplaceReport
@@ -76,13 +77,17 @@ async def import_members(
     known = added if added == matched else await bulk_repository.distinct_known(session, account_id)
     await bulk_repository.record_changes(session, account_id, audience.audience_id, added, 0)
     await bulk_repository.drop_staging(session)
-    return ImportReport(
+    report = ImportReport(
         received=lines,
         added=added,
         alreadyMember=known - added,
         unknown=unknown,
         unknownSample=sample,
     )
+    await history.record(
+        session, audience, "import", **report.model_dump(exclude={"unknownSample"})
+    )
+    return report
 
 
 async def replace_members(
@@ -119,7 +124,7 @@ async def replace_members(
             session, account_id, audience.audience_id, added, removed
         )
     await bulk_repository.drop_staging(session)
-    return ReplaceReport(
+    report = ReplaceReport(
         added=added,
         removed=removed,
         unchanged=audience.member_count - removed,
@@ -127,6 +132,10 @@ async def replace_members(
         unknownSample=sample,
         dryRun=dry_run,
     )
+    if not dry_run:
+        details = report.model_dump(exclude={"unknownSample", "dryRun"})
+        await history.record(session, audience, "replace", **details)
+    return report
 
 
 def parse_moment(value: str | None) -> datetime | None:

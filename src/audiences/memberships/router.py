@@ -13,6 +13,7 @@ from audiences.core.db import SessionDep, libpq_url
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
+from audiences.core.routing import ApiRoute
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 from audiences.memberships import bulk_service, service
 from audiences.memberships.errors import (
@@ -29,7 +30,7 @@ from audiences.memberships.schemas import (
     ReplaceReport,
 )
 
-router = APIRouter(prefix="/audience", tags=["Audience contacts"])
+router = APIRouter(prefix="/audience", tags=["Audience contacts"], route_class=ApiRoute)
 
 
 @router.post(

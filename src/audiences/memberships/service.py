@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import service as audiences_service
 from audiences.core.validation import storable_text
+from audiences.history import service as history
 from audiences.memberships import repository
 from audiences.memberships.errors import BatchTooLarge, ContactsNotFound
 
@@ -39,6 +40,9 @@ async def add_members(
         unknown = set(result.unknown).union(impossible)
         first_seen = {value: i for i, value in reversed(list(enumerate(contact_ids)))}
         raise ContactsNotFound(sorted(unknown, key=first_seen.__getitem__))
+    await history.record(
+        session, audience, "add_members", requested=len(contact_ids), added=result.added
+    )
     return result.added
 
 
@@ -56,6 +60,12 @@ async def remove_members(
         session, account_id, audience_external_id, lock="write"
     )
     if contact_ids is None:
-        return await repository.remove_all_members(session, account_id, audience.audience_id)
+        removed = await repository.remove_all_members(session, account_id, audience.audience_id)
+        await history.record(session, audience, "empty", removed=removed)
+        return removed
     storable, _ = _split_storable(contact_ids)
-    return await repository.remove_members(session, account_id, audience.audience_id, storable)
+    removed = await repository.remove_members(session, account_id, audience.audience_id, storable)
+    await history.record(
+        session, audience, "remove_members", requested=len(contact_ids), removed=removed
+    )
+    return removed

@@ -9,6 +9,7 @@ from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
+from audiences.core.routing import ApiRoute
 from audiences.platform.automailers import service
 from audiences.platform.automailers.errors import AutomailerNotFound, AutomailerStopped
 from audiences.platform.automailers.schemas import (
@@ -20,7 +21,7 @@ from audiences.platform.automailers.schemas import (
 )
 from audiences.platform.schemas import Moment
 
-router = APIRouter(prefix="/automailer", tags=["Automailers"])
+router = APIRouter(prefix="/automailer", tags=["Automailers"], route_class=ApiRoute)
 
 _UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
 

@@ -10,6 +10,7 @@ from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
+from audiences.core.routing import ApiRoute
 from audiences.platform.flows import service
 from audiences.platform.flows.errors import FlowNotFound, StepNotFound
 from audiences.platform.flows.schemas import Admission, FlowCreate, FlowRead, FlowUpdate
@@ -19,7 +20,7 @@ _UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExte
 
 def flow_router(kind: str) -> APIRouter:
     """The calls of one kind of flow (campaign or automation); both behave the same."""
-    router = APIRouter(prefix=f"/{kind}", tags=[f"{kind.capitalize()}s"])
+    router = APIRouter(prefix=f"/{kind}", tags=[f"{kind.capitalize()}s"], route_class=ApiRoute)
     not_found = FlowNotFound(kind)
 
     @router.post(

@@ -8,6 +8,7 @@ from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams, ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
+from audiences.core.routing import ApiRoute
 from audiences.platform.mailings import service
 from audiences.platform.mailings.errors import (
     MailingAudienceGone,
@@ -23,7 +24,7 @@ from audiences.platform.mailings.schemas import (
     RecipientCount,
 )
 
-router = APIRouter(prefix="/mailing", tags=["Mailings"])
+router = APIRouter(prefix="/mailing", tags=["Mailings"], route_class=ApiRoute)
 
 _UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
 _BAD_BIT = InvalidParams("permissionBit 9 is not a permission of this account; choose one of [1]")

@@ -10,11 +10,12 @@ from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
+from audiences.core.routing import ApiRoute
 from audiences.platform.messages import service
 from audiences.platform.messages.errors import MessageNotFound
 from audiences.platform.messages.schemas import MessageCreate, MessageRead, MessageUpdate, Rendering
 
-router = APIRouter(prefix="/message", tags=["Messages"])
+router = APIRouter(prefix="/message", tags=["Messages"], route_class=ApiRoute)
 
 _UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
 
