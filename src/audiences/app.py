@@ -82,6 +82,7 @@ async def _purge_expired(engine: AsyncEngine, window: int) -> None:
             async with engine.begin() as connection:
                 await accounts_repository.purge_nonces(connection, window * 2)
                 await idempotency_repository.purge(connection, RETENTION_SECONDS)
+                await accounts_repository.purge_counters(connection)
         except Exception:
             logger.warning("could not purge old OAuth nonces", exc_info=True)
 

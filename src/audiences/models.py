@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 
-from audiences.accounts.models import Account, ApiKey, OAuthNonce
+from audiences.accounts.models import Account, ApiKey, AuthFailure, OAuthNonce, RateCounter
 from audiences.audiences.models import Audience
 from audiences.contacts.models import Contact, PropertyDefinition
 from audiences.core.db import Base
@@ -20,6 +20,7 @@ __all__ = [
     "Audience",
     "AudienceEvent",
     "AudienceMember",
+    "AuthFailure",
     "Automailer",
     "AutomailerDelivery",
     "Contact",
@@ -32,5 +33,6 @@ __all__ = [
     "MessageBlock",
     "OAuthNonce",
     "PropertyDefinition",
+    "RateCounter",
     "metadata",
 ]

@@ -210,3 +210,63 @@ class TestBasic:
         assert (await anonymous.get(url, auth=tenant.auth)).status_code == 401
         oauth = requests_oauthlib_header("GET", f"{HOST}{url}", tenant.key, tenant.secret)
         assert (await anonymous.get(url, headers=oauth)).status_code == 401
+
+
+class TestThrottling:
+    async def test_basic_guessing_is_throttled_per_key_and_address(
+        self, tenant: Tenant, other_tenant: Tenant, anonymous: httpx.AsyncClient, app
+    ):
+        app.state.settings = app.state.settings.model_copy(update={"basic_auth_max_failures": 3})
+        url = "/integrationservice/contact/properties/list"
+        for _ in range(3):
+            response = await anonymous.get(url, auth=(tenant.key, "guess"))
+            assert response.status_code == 401
+        throttled = await anonymous.get(url, auth=(tenant.key, tenant.secret))
+        assert throttled.status_code == 429
+        assert throttled.json()["errorType"] == "NOT_AUTHORIZED"
+        assert 0 < int(throttled.headers["retry-after"]) <= 300
+        # The address is throttled too, whatever the key.
+        assert (
+            await anonymous.get(url, auth=(other_tenant.key, other_tenant.secret))
+        ).status_code == 429
+
+    async def test_another_address_is_not_throttled_by_a_key_it_did_not_guess(
+        self, tenant: Tenant, other_tenant: Tenant, app
+    ):
+        app.state.settings = app.state.settings.model_copy(update={"basic_auth_max_failures": 2})
+        url = "/integrationservice/contact/properties/list"
+        guesser = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("10.0.0.66", 4000)), base_url=HOST
+        )
+        async with guesser:
+            for _ in range(2):
+                await guesser.get(url, auth=(tenant.key, "guess"))
+        assert (await other_tenant.client.get(url)).status_code == 200
+
+    async def test_signed_requests_are_not_throttled_by_basic_failures(
+        self, tenant: Tenant, anonymous: httpx.AsyncClient, app
+    ):
+        app.state.settings = app.state.settings.model_copy(update={"basic_auth_max_failures": 1})
+        url = f"{HOST}/integrationservice/contact/properties/list"
+        await anonymous.get(url, auth=(tenant.key, "guess"))
+        signed = requests_oauthlib_header("GET", url, tenant.key, tenant.secret)
+        assert (await anonymous.get(url, headers=signed)).status_code == 200
+
+
+class TestRateLimit:
+    async def test_off_by_default(self, tenant: Tenant):
+        for _ in range(20):
+            assert (await tenant.client.get("/integrationservice/ping")).status_code == 200
+
+    async def test_a_key_over_its_limit_gets_429_with_retry_after(
+        self, tenant: Tenant, other_tenant: Tenant, app
+    ):
+        app.state.settings = app.state.settings.model_copy(update={"rate_limit_per_minute": 3})
+        statuses = [
+            (await tenant.client.get("/integrationservice/ping")).status_code for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        limited = await tenant.client.get("/integrationservice/ping")
+        assert limited.json()["errorType"] == "INVALID_STATE"
+        assert 0 < int(limited.headers["retry-after"]) <= 60
+        assert (await other_tenant.client.get("/integrationservice/ping")).status_code == 200

@@ -54,7 +54,8 @@ def test_every_key_includes_account_id(scratch_url: str):
     the one global key: requests name only the key (a reference table)."""
     migrate.upgrade(scratch_url)
     engine = sync_engine(scratch_url)
-    allowed_global = {"uq_api_keys_consumer_key", "pk_accounts"}
+    # Credentials are named by key alone, and sign-in throttling is by key or client address.
+    allowed_global = {"uq_api_keys_consumer_key", "pk_accounts", "pk_auth_failures"}
     with engine.connect() as connection:
         rows = connection.execute(
             text(

@@ -59,3 +59,27 @@ class OAuthNonce(Base):
     key_id: Mapped[int] = mapped_column(BigInteger)
     nonce: Mapped[str] = mapped_column(String(255))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuthFailure(Base):
+    """Failed Basic sign-ins per consumer key and per client address, in fixed windows,
+    shared by every worker (guessing is throttled). Not an account's data: keyed by scope."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (PrimaryKeyConstraint("scope", "window_start"),)
+
+    scope: Mapped[str] = mapped_column(String(300))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(BigInteger)
+
+
+class RateCounter(Base):
+    """Requests per consumer key per minute, when a rate limit is configured."""
+
+    __tablename__ = "rate_counters"
+    __table_args__ = (PrimaryKeyConstraint("account_id", "key_id", "window_start"),)
+
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[int] = mapped_column(BigInteger)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requests: Mapped[int] = mapped_column(BigInteger)

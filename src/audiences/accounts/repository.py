@@ -83,8 +83,10 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
 
 # One round trip per request: the active key with its account's products, and (for OAuth)
 # the nonce stored, unless this key has seen it already.
+_WINDOW_START = "to_timestamp(floor(extract(epoch FROM now()) / :window) * :window)"
+
 _CREDENTIAL = text(
-    """
+    f"""
     WITH credential AS (
         SELECT k.account_id, k.key_id, k.consumer_key, k.secret_encrypted, a.products,
                -- This statement commits on its own: a lost nonce in a crash only reopens a
@@ -99,25 +101,94 @@ _CREDENTIAL = text(
         WHERE CAST(:nonce AS text) IS NOT NULL
         ON CONFLICT DO NOTHING
         RETURNING 1
+    ),
+    failed AS (
+        SELECT coalesce(max(failures), 0) AS n FROM auth_failures
+        WHERE scope = ANY(CAST(:scopes AS text[])) AND window_start = {_WINDOW_START}
     )
-    SELECT credential.*, (SELECT count(*) FROM remembered) AS fresh FROM credential
+    SELECT c.account_id, c.key_id, c.consumer_key, c.secret_encrypted, c.products,
+           (SELECT count(*) FROM remembered) AS fresh, (SELECT n FROM failed) AS failures
+    FROM (SELECT 1) AS one LEFT JOIN credential c ON true
     """
 )
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """The active credential (None when the key is unknown or revoked), whether the nonce was
+    new (and is now remembered), and the recent failed sign-ins of the given scopes."""
+
+    credential: Credential | None
+    fresh: bool
+    failures: int
+
+
 async def find_credential(
-    connection: AsyncConnection, consumer_key: str, nonce: str | None = None
-) -> tuple[Credential | None, bool]:
-    """The active credential, and whether the nonce (if given) was new for it and is now
-    remembered."""
-    params = {"consumer_key": consumer_key, "nonce": nonce}
-    row = (await connection.execute(_CREDENTIAL, params)).first()
-    if row is None:
-        return None, False
-    credential = Credential(
-        row.account_id, row.key_id, row.consumer_key, row.secret_encrypted, tuple(row.products)
+    connection: AsyncConnection,
+    consumer_key: str,
+    nonce: str | None = None,
+    throttle_scopes: Sequence[str] = (),
+    window: int = 300,
+) -> Lookup:
+    params = {
+        "consumer_key": consumer_key,
+        "nonce": nonce,
+        "scopes": list(throttle_scopes),
+        "window": window,
+    }
+    row = (await connection.execute(_CREDENTIAL, params)).one()
+    credential = None
+    if row.account_id is not None:
+        credential = Credential(
+            row.account_id, row.key_id, row.consumer_key, row.secret_encrypted, tuple(row.products)
+        )
+    return Lookup(credential, bool(row.fresh), int(row.failures))
+
+
+async def record_failure(connection: AsyncConnection, scopes: Sequence[str], window: int) -> None:
+    """Counts a failed sign-in for each scope in the current window."""
+    await connection.execute(
+        text(
+            f"""
+            INSERT INTO auth_failures (scope, window_start, failures)
+            SELECT scope, {_WINDOW_START}, 1 FROM unnest(CAST(:scopes AS text[])) AS scope
+            ON CONFLICT (scope, window_start)
+            DO UPDATE SET failures = auth_failures.failures + 1
+            """
+        ),
+        {"scopes": list(scopes), "window": window},
     )
-    return credential, bool(row.fresh)
+
+
+async def count_request(
+    connection: AsyncConnection, account_id: int, key_id: int
+) -> tuple[int, int]:
+    """Counts a request of the key in the current minute; answers (requests so far, seconds
+    until the minute ends)."""
+    row = (
+        await connection.execute(
+            text(
+                f"""
+                INSERT INTO rate_counters (account_id, key_id, window_start, requests)
+                VALUES (:account_id, :key_id, {_WINDOW_START}, 1)
+                ON CONFLICT (account_id, key_id, window_start)
+                DO UPDATE SET requests = rate_counters.requests + 1
+                RETURNING requests,
+                          :window - floor(extract(epoch FROM now()))::int % :window AS retry_after
+                """
+            ),
+            {"account_id": account_id, "key_id": key_id, "window": 60},
+        )
+    ).one()
+    return int(row.requests), int(row.retry_after)
+
+
+async def purge_counters(connection: AsyncConnection) -> None:
+    """Throttle and rate windows older than an hour are over."""
+    for table in ("auth_failures", "rate_counters"):
+        await connection.execute(
+            text(f"DELETE FROM {table} WHERE window_start < now() - interval '1 hour'")
+        )
 
 
 async def purge_nonces(connection: AsyncConnection, older_than_seconds: int) -> int:

@@ -4,7 +4,7 @@ import base64
 import binascii
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlunsplit
@@ -13,12 +13,11 @@ from fastapi import Depends, Request
 from oauthlib.oauth1.rfc5849 import signature
 
 from audiences.accounts import repository as accounts_repository
-from audiences.accounts.repository import Credential
 from audiences.core.actor import set_consumer_key
 from audiences.core.basepath import client_path
 from audiences.core.credentials import SecretBox
 from audiences.core.db import AuthConnectDep
-from audiences.core.errors import NotAuthorized, ProductNotFound
+from audiences.core.errors import DomainError, NotAuthorized, ProductNotFound
 from audiences.core.settings import Settings
 
 AUDIENCE_PRODUCTS = frozenset({"automation", "ecommerce"})
@@ -68,7 +67,25 @@ def signed_url(request: Request, trust_proxy: bool) -> str:
     return urlunsplit((scheme, host, client_path(request), request.url.query, ""))
 
 
-Lookup = Callable[[str, str | None], Awaitable[tuple[Credential | None, bool]]]
+Lookup = Callable[[str, str | None, Sequence[str]], Awaitable[accounts_repository.Lookup]]
+
+
+class TooManyFailures(DomainError):
+    status = 429
+    error_type = "NOT_AUTHORIZED"
+    message = "Too many failed sign-ins; try again later"
+
+
+class RateLimited(DomainError):
+    status = 429
+    error_type = "INVALID_STATE"
+    message = "Rate limit exceeded"
+
+
+def client_address(request: Request, trust_proxy: bool) -> str:
+    if trust_proxy and (forwarded := request.headers.get("x-forwarded-for")):
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
 
 
 async def _oauth(
@@ -102,7 +119,8 @@ async def _oauth(
         raise _refuse("Invalid OAuth nonce")
     # The nonce is remembered in the same round trip as the key is read, on a connection of
     # its own that commits at once: even a request that then fails cannot be replayed.
-    credential, fresh = await lookup(consumer_key, nonce)
+    found = await lookup(consumer_key, nonce, ())
+    credential, fresh = found.credential, found.fresh
     secret = box.decrypt(credential.secret_encrypted) if credential else None
     # An unknown key is checked against a dummy secret, so both take the same time.
     valid = _signature_matches(
@@ -119,17 +137,35 @@ async def _oauth(
     return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
 
 
-async def _basic(authorization: str, box: SecretBox, lookup: Lookup) -> Principal:
+async def _basic(
+    authorization: str,
+    box: SecretBox,
+    lookup: Lookup,
+    record_failure: Callable[[Sequence[str]], Awaitable[None]],
+    address: str,
+    settings: Settings,
+) -> Principal:
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         consumer_key, _, secret = decoded.partition(":")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise _refuse("Malformed Basic Authorization header") from exc
-    credential = (await lookup(consumer_key, None))[0] if consumer_key else None
+    # Guessing is throttled per key and per client address, across every worker.
+    scopes = (f"key:{consumer_key[:255]}", f"address:{address}")
+    found = await lookup(consumer_key, None, scopes)
+    window = settings.basic_auth_failure_window
+    if found.failures >= settings.basic_auth_max_failures:
+        retry_after = window - int(time.time()) % window
+        raise TooManyFailures(
+            f"Too many failed sign-ins; try again in {retry_after} seconds",
+            headers={"Retry-After": str(retry_after)},
+        )
+    credential = found.credential
     stored = box.decrypt(credential.secret_encrypted) if credential else None
     expected = stored if stored is not None else "\x00never"
     matches = hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8"))
     if credential is None or stored is None or not matches:
+        await record_failure(scopes)
         raise _refuse("Invalid consumer key or secret")
     return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
 
@@ -164,20 +200,42 @@ async def authenticate(
     box: SecretBox = request.app.state.secret_box
     authorization = request.headers.get("authorization", "")
 
-    async def lookup(consumer_key: str, nonce: str | None) -> tuple[Credential | None, bool]:
+    window = settings.basic_auth_failure_window
+
+    async def lookup(
+        consumer_key: str, nonce: str | None, scopes: Sequence[str]
+    ) -> accounts_repository.Lookup:
         async with connect() as connection:
-            return await accounts_repository.find_credential(connection, consumer_key, nonce)
+            return await accounts_repository.find_credential(
+                connection, consumer_key, nonce, scopes, window
+            )
+
+    async def record_failure(scopes: Sequence[str]) -> None:
+        async with connect() as connection:
+            await accounts_repository.record_failure(connection, scopes, window)
 
     scheme = authorization[:6].lower()
     if scheme == "oauth ":
         principal = await _oauth(request, authorization, box, settings, lookup)
     elif scheme == "basic ":
-        principal = await _basic(authorization, box, lookup)
+        address = client_address(request, settings.trust_proxy)
+        principal = await _basic(authorization, box, lookup, record_failure, address, settings)
     else:
         raise _refuse(
             "Authorization required: sign the request with OAuth 1.0a (HMAC-SHA1) or use HTTP "
             "Basic with the consumer key and secret"
         )
+    if settings.rate_limit_per_minute > 0:
+        async with connect() as connection:
+            requests, retry_after = await accounts_repository.count_request(
+                connection, principal.account_id, principal.key_id
+            )
+        if requests > settings.rate_limit_per_minute:
+            raise RateLimited(
+                f"Rate limit of {settings.rate_limit_per_minute} requests a minute exceeded; "
+                f"try again in {retry_after} seconds",
+                headers={"Retry-After": str(retry_after)},
+            )
     set_consumer_key(principal.consumer_key)
     return principal
 

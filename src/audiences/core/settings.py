@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_upload_lines: int = 20_000_000
     max_json_body_bytes: int = 10 * 1024 * 1024
     oauth_timestamp_window: int = 300
+    # Failed Basic sign-ins allowed per consumer key and per client address in one window.
+    basic_auth_max_failures: int = 10
+    basic_auth_failure_window: int = 300
+    # Requests a minute per consumer key, shared by every worker; 0 turns the limit off.
+    rate_limit_per_minute: int = 0
     trust_proxy: bool = False
     # Connections per worker: the request pool, and the auth pool (held about a millisecond
     # per request). Overflow connections are closed after use, and opening one costs more than
