@@ -63,7 +63,13 @@ def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> 
         "pool_pre_ping": False,
         "pool_timeout": settings.db_pool_timeout,
         "pool_recycle": 1800,
-        "connect_args": {"connect_timeout": 5, "application_name": "audiences"},
+        # A backend whose client vanished (a killed worker) notices within 2 s, even in the
+        # middle of a long statement, and rolls back and releases its locks.
+        "connect_args": {
+            "connect_timeout": 5,
+            "application_name": "audiences",
+            "options": "-c client_connection_check_interval=2000",
+        },
     }
     options.update(kwargs)
     engine = create_async_engine(async_url(target), **options)
@@ -124,7 +130,7 @@ def create_auth_engine(settings: Settings) -> AsyncEngine:
         connect_args={
             "connect_timeout": 5,
             "application_name": "audiences-auth",
-            "options": "-c synchronous_commit=off",
+            "options": "-c synchronous_commit=off -c client_connection_check_interval=2000",
         },
     )
 
