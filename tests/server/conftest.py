@@ -33,15 +33,19 @@ class Server:
         return self.log.read_text()
 
 
-def start_server(env: dict[str, str], log: Path, workers: int = 1, timeout: float = 60) -> Server:
-    port = free_port()
-    handle = log.open("w")
+def start_server(
+    env: dict[str, str], log: Path, workers: int = 1, timeout: float = 60, port: int | None = None
+) -> Server:
+    port = port or free_port()
+    handle = log.open("a")
     process = subprocess.Popen(
         [AUDIENCES, "serve", "--port", str(port), "--workers", str(workers)],
         env={**os.environ, **env},
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,
+        # Its own process group, so a test can kill the server and its workers at once.
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
