@@ -5,6 +5,7 @@ locked, and the same call then succeeds.
 CI runs a reduced size; the full one is
 AUDIENCES_CRASH_ROUNDS=20 AUDIENCES_CRASH_IDS=1000000 pytest tests/server/test_crash.py"""
 
+import contextlib
 import os
 import random
 import signal
@@ -80,7 +81,7 @@ class Crashing:
         """Streams the upload and kills the server at a random moment during it."""
 
         def send() -> None:
-            try:
+            with contextlib.suppress(requests.RequestException):
                 requests.request(
                     method,
                     f"{self.api}{path}",
@@ -89,8 +90,6 @@ class Crashing:
                     headers={"content-type": "text/plain"},
                     timeout=120,
                 )
-            except requests.RequestException:
-                pass
 
         sender = threading.Thread(target=send)
         sender.start()
