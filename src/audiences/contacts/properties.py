@@ -8,6 +8,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from audiences.core.validation import storable_text
+
 PROPERTY_TYPES = (
     "birthdate",
     "date",
@@ -139,8 +141,8 @@ def normalize_value(definition: Definition, value: Any) -> Any:
         return float(amount)
     if not isinstance(value, str):
         raise PropertyValueError(name, "must be a string")
-    if "\x00" in value:
-        raise PropertyValueError(name, "must not contain NUL characters")
+    if not storable_text(value):
+        raise PropertyValueError(name, "must be text without NUL characters")
     if kind in ("date", "birthdate"):
         try:
             return date.fromisoformat(value).isoformat()

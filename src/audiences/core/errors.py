@@ -1,5 +1,6 @@
 """One error envelope for every failure: `{"errorType", "message", ...extra}`."""
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -108,8 +109,16 @@ def translate_integrity_error(exc: IntegrityError) -> Exception:
     return factory()
 
 
+class EnvelopeResponse(JSONResponse):
+    """JSON with non-ASCII escaped: an error may echo input that cannot be encoded as UTF-8
+    (a lone surrogate in an id), and the answer must still go out."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def error_response(error: DomainError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+    return EnvelopeResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
