@@ -204,21 +204,25 @@ async def add_contacts(
     if any(not c.externalId for c in request.contacts):
         raise ContactWithoutId()
     definitions = await definitions_by_name(session, account_id)
-    results = []
-    for given in request.contacts:
+    results: dict[int, AddContactResponse] = {}
+    # Written in externalId order, answered in request order: concurrent lists that share
+    # contacts take their row locks in the same order, so they cannot deadlock.
+    order = sorted(range(len(request.contacts)), key=lambda i: request.contacts[i].externalId or "")
+    for index in order:
+        given = request.contacts[index]
         try:
             created = await _write(
                 session, account_id, definitions, given, request.update, request.purge
             )
         except DomainError as error:
             code = _CODES.get(error.error_type, "ERROR")
-            results.append(
-                AddContactResponse(externalId=given.externalId, code=code, message=error.message)
+            results[index] = AddContactResponse(
+                externalId=given.externalId, code=code, message=error.message
             )
             continue
         message = "Contact added" if created else "Contact updated"
-        results.append(AddContactResponse(externalId=given.externalId, code="OK", message=message))
-    return results
+        results[index] = AddContactResponse(externalId=given.externalId, code="OK", message=message)
+    return [results[i] for i in range(len(request.contacts))]
 
 
 async def anonymize_contact(session: AsyncSession, account_id: int, external_id: str) -> None:
