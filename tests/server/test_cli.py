@@ -57,15 +57,15 @@ def test_accounts_and_keys_life_cycle(cli_env: dict[str, str], tmp_path):
         assert httpx.get(url, auth=new_key).status_code == 200
         revoked = run(cli_env, "key", "revoke", second["consumerKey"])
         assert revoked.returncode == 0
+        assert (
+            httpx.get(url, auth=(account["consumerKey"], account["consumerSecret"])).status_code
+            == 200
+        )
         # Each request on a new connection: the kernel spreads them over both workers, and
         # every one refuses the key at once (nothing caches it); after ten failures the
         # guessing throttle answers 429 instead.
         statuses = [httpx.get(url, auth=new_key).status_code for _ in range(12)]
         assert statuses == [401] * 10 + [429] * 2
-        assert (
-            httpx.get(url, auth=(account["consumerKey"], account["consumerSecret"])).status_code
-            == 200
-        )
     finally:
         stop_server(server)
 
