@@ -78,6 +78,9 @@ CALLS: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
     "update_message": ({}, {"json": {"name": "x", "blocks": []}}),
     "delete_message": ({}, {}),
     "render_message": ({"contact": "c1"}, {}),
+    "update_folder": ({}, {"json": {"name": "Stolen"}}),
+    "delete_folder": ({}, {}),
+    "move_audience": ({}, {"json": {"folderId": None}}),
 }
 
 TABLES = (
@@ -94,6 +97,7 @@ TABLES = (
     "message_blocks",
     "audience_events",
     "contact_properties",
+    "folders",
 )
 
 
@@ -120,6 +124,8 @@ async def owned_objects(owner: Tenant) -> dict[str, str]:
     campaign = await make_flow(owner.client, "campaign", steps=[["a"]])
     automation = await make_flow(owner.client, "automation", steps=[["a"]])
     message = await make_message(owner.client, [("VIP", "a")])
+    folder = (await owner.client.post(f"{API}/folder", json={"name": "Mine"})).json()
+    await owner.client.put(f"{API}/audience/a/folder", json={"folderId": folder["id"]})
     return {
         "mailing": mailing["encryptedId"],
         "automailer": automailer["id"],
@@ -128,6 +134,7 @@ async def owned_objects(owner: Tenant) -> dict[str, str]:
         "automation": automation["id"],
         "automation_step": automation["steps"][0]["id"],
         "message": message["id"],
+        "folder": folder["id"],
     }
 
 

@@ -26,6 +26,7 @@ from audiences.core.logs import configure_logging
 from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
 from audiences.core.settings import Settings
+from audiences.folders.router import router as folders_router
 from audiences.history.router import router as history_router
 from audiences.idempotency import repository as idempotency_repository
 from audiences.idempotency.service import (
@@ -64,6 +65,7 @@ def api_router() -> APIRouter:
     api.include_router(audiences_router)
     api.include_router(memberships_router)
     api.include_router(history_router)
+    api.include_router(folders_router)
     api.include_router(contacts_router)
     api.include_router(mailings_router)
     api.include_router(automailers_router)

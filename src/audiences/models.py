@@ -4,6 +4,7 @@ from audiences.accounts.models import Account, ApiKey, AuthFailure, OAuthNonce, 
 from audiences.audiences.models import Audience
 from audiences.contacts.models import Contact, PropertyDefinition
 from audiences.core.db import Base
+from audiences.folders.models import Folder
 from audiences.history.models import AudienceEvent
 from audiences.idempotency.models import IdempotentResponse
 from audiences.memberships.models import AudienceMember
@@ -27,6 +28,7 @@ __all__ = [
     "Flow",
     "FlowNode",
     "FlowNodeAudience",
+    "Folder",
     "IdempotentResponse",
     "Mailing",
     "Message",

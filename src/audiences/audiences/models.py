@@ -25,6 +25,12 @@ class Audience(Base):
         PrimaryKeyConstraint("account_id", "audience_id"),
         ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
         UniqueConstraint("account_id", "external_id"),
+        ForeignKeyConstraint(
+            ["account_id", "folder_id"],
+            ["folders.account_id", "folders.folder_id"],
+            ondelete="RESTRICT",
+        ),
+        Index("ix_audiences_account_id_folder_id", "account_id", "folder_id"),
         # Names are unique per account regardless of case, as the vendor compares them.
         Index(
             "uq_audiences_account_id_lower_name",
@@ -39,6 +45,7 @@ class Audience(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
+    folder_id: Mapped[int | None] = mapped_column(BigInteger)
     # Kept by every membership write, so listings never count members per request.
     member_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -95,10 +95,17 @@ async def delete_audience(session: AsyncSession, audience: Audience) -> None:
 
 
 async def list_audiences(
-    session: AsyncSession, account_id: int, after: int, limit: int, name: str | None
+    session: AsyncSession,
+    account_id: int,
+    after: int,
+    limit: int,
+    name: str | None,
+    folder_id: int | None = None,
 ) -> Sequence[Audience]:
     """A keyset page in creation order; `name` matches part of the name, any case."""
     query = select(Audience).where(Audience.account_id == account_id, Audience.audience_id > after)
+    if folder_id is not None:
+        query = query.where(Audience.folder_id == folder_id)
     if name:
         query = query.where(Audience.name.icontains(name, autoescape=True))
     return (await session.scalars(query.order_by(Audience.audience_id).limit(limit))).all()

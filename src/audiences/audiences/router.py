@@ -27,6 +27,7 @@ from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
 from audiences.core.routing import ApiRoute
+from audiences.folders.errors import FolderNotFound
 from audiences.platform.schemas import References
 
 router = APIRouter(prefix="/audience", tags=["Audiences"], route_class=ApiRoute)
@@ -67,7 +68,7 @@ async def create_audience(
     return await service.create_audience(session, principal.account_id, body, limit)
 
 
-@router.get("", response_model=AudiencesPage, responses=errors(ProductNotFound))
+@router.get("", response_model=AudiencesPage, responses=errors(ProductNotFound, FolderNotFound))
 async def list_audiences(
     request: Request,
     session: SessionDep,
@@ -75,10 +76,11 @@ async def list_audiences(
     after: AfterParam = None,
     pageSize: PageSizeParam = 100,
     name: Annotated[str | None, Query(description="Part of the name, any case")] = None,
+    folder: Annotated[str | None, Query(description="Only the audiences in this folder")] = None,
 ) -> AudiencesPage:
     """List the audiences with their member counts (vendor paging)."""
     items, last = await service.list_audiences(
-        session, principal.account_id, after or 0, pageSize, name
+        session, principal.account_id, after or 0, pageSize, name, folder
     )
     return AudiencesPage(paging=next_paging(request, last, len(items) == pageSize), audiences=items)
 

@@ -63,6 +63,7 @@ class AudienceListItem(AudienceRead):
     """An audience in the overview, with its member count (kept by every write)."""
 
     memberCount: int
+    folderId: str | None = Field(description="The folder it is in, if any")
 
 
 class AudiencesPage(BaseModel):

@@ -25,6 +25,8 @@ from audiences.audiences.schemas import (
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import MAX_ID_LENGTH, has_control_characters, storable_text
+from audiences.folders import repository as folders_repository
+from audiences.folders.errors import FolderNotFound
 from audiences.history import service as history
 from audiences.platform.schemas import References
 
@@ -135,11 +137,32 @@ async def update_audience(
 
 
 async def list_audiences(
-    session: AsyncSession, account_id: int, after: int, limit: int, name: str | None
+    session: AsyncSession,
+    account_id: int,
+    after: int,
+    limit: int,
+    name: str | None,
+    folder: str | None = None,
 ) -> tuple[list[AudienceListItem], int | None]:
     """A page of the account's audiences with their member counts, and the next cursor."""
-    rows = await repository.list_audiences(session, account_id, after, limit, name)
-    items = [AudienceListItem(**to_read(a).model_dump(), memberCount=a.member_count) for a in rows]
+    folder_id = None
+    if folder:
+        found = await folders_repository.get_folder(session, account_id, folder)
+        if found is None:
+            raise FolderNotFound()
+        folder_id = found.folder_id
+    rows = await repository.list_audiences(session, account_id, after, limit, name, folder_id)
+    folders = await folders_repository.get_folders_by_ids(
+        session, account_id, sorted({a.folder_id for a in rows if a.folder_id is not None})
+    )
+    items = [
+        AudienceListItem(
+            **to_read(a).model_dump(),
+            memberCount=a.member_count,
+            folderId=folders[a.folder_id].public_id if a.folder_id in folders else None,
+        )
+        for a in rows
+    ]
     return items, rows[-1].audience_id if rows else None
 
 

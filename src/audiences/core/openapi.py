@@ -105,6 +105,7 @@ def install_docs(app: FastAPI) -> None:
 
 TAGS = [
     {"name": "Account", "description": "Extension: check credentials and request signing."},
+    {"name": "Organisation", "description": "Extension: folders and the dynamic-lists overview."},
     {"name": "Audiences", "description": "Spotler-compatible audience calls."},
     {"name": "Audience contacts", "description": "Spotler-compatible membership calls."},
     {"name": "Contacts", "description": "Spotler-compatible contact calls."},

@@ -1,0 +1,136 @@
+"""Rules for folders: one level of nesting, unique names among siblings, deleted only when
+empty; and moving audiences between them."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.audiences import service as audiences_service
+from audiences.audiences.schemas import AudienceRead
+from audiences.core.ids import new_public_id
+from audiences.core.timeutil import epoch_ms
+from audiences.folders import repository
+from audiences.folders.errors import FolderNotEmpty, FolderNotFound, FolderTooDeep
+from audiences.folders.models import Folder
+from audiences.folders.schemas import DynamicList, FolderRead, FolderWrite
+from audiences.history import service as history
+
+
+async def get_folder(
+    session: AsyncSession, account_id: int, public_id: str, *, lock: bool = False
+) -> Folder:
+    folder = await repository.get_folder(session, account_id, public_id, lock=lock)
+    if folder is None:
+        raise FolderNotFound()
+    return folder
+
+
+async def list_folders(session: AsyncSession, account_id: int) -> list[FolderRead]:
+    rows = await repository.list_folders(session, account_id)
+    return [
+        FolderRead(
+            id=r.public_id,
+            name=r.name,
+            parentId=r.parent,
+            audienceCount=r.audiences,
+            folderCount=r.folders,
+        )
+        for r in rows
+    ]
+
+
+async def _read(session: AsyncSession, folder: Folder) -> FolderRead:
+    audiences, folders = await repository.contents(session, folder)
+    parent = None
+    if folder.parent_id is not None:
+        found = await repository.get_folders_by_ids(session, folder.account_id, [folder.parent_id])
+        parent = found[folder.parent_id].public_id
+    return FolderRead(
+        id=folder.public_id,
+        name=folder.name,
+        parentId=parent,
+        audienceCount=audiences,
+        folderCount=folders,
+    )
+
+
+async def _parent_id(
+    session: AsyncSession, account_id: int, parent: str | None, moving: Folder | None = None
+) -> int | None:
+    if parent is None:
+        return None
+    found = await get_folder(session, account_id, parent)
+    if found.parent_id is not None or (moving is not None and found.folder_id == moving.folder_id):
+        raise FolderTooDeep()
+    if moving is not None and (await repository.contents(session, moving))[1] > 0:
+        raise FolderTooDeep("A folder with subfolders stays at the top level")
+    return found.folder_id
+
+
+async def create_folder(session: AsyncSession, account_id: int, body: FolderWrite) -> FolderRead:
+    """A folder, at the top level or in a top-level folder."""
+    parent_id = await _parent_id(session, account_id, body.parentId)
+    folder = await repository.insert_folder(
+        session,
+        {
+            "account_id": account_id,
+            "public_id": new_public_id(),
+            "name": body.name,
+            "parent_id": parent_id,
+        },
+    )
+    return await _read(session, folder)
+
+
+async def update_folder(
+    session: AsyncSession, account_id: int, public_id: str, body: FolderWrite
+) -> FolderRead:
+    """Renames a folder or moves it (one level of nesting at most)."""
+    folder = await get_folder(session, account_id, public_id, lock=True)
+    folder.parent_id = await _parent_id(session, account_id, body.parentId, moving=folder)
+    folder.name = body.name
+    await session.flush()
+    return await _read(session, folder)
+
+
+async def delete_folder(session: AsyncSession, account_id: int, public_id: str) -> None:
+    """Deletes an empty folder; one with audiences or subfolders is refused, with the counts."""
+    folder = await get_folder(session, account_id, public_id, lock=True)
+    audiences, folders = await repository.contents(session, folder)
+    if audiences or folders:
+        raise FolderNotEmpty(audiences, folders)
+    await repository.delete_folder(session, folder)
+
+
+async def move_audience(
+    session: AsyncSession, account_id: int, external_id: str, folder_id: str | None
+) -> AudienceRead:
+    """Puts an audience in a folder, or (null) in none."""
+    audience = await audiences_service.get_audience(session, account_id, external_id, lock="write")
+    folder = await get_folder(session, account_id, folder_id) if folder_id else None
+    audience.folder_id = folder.folder_id if folder else None
+    await session.flush()
+    await history.record(session, audience, "move", folder=folder.name if folder else None)
+    return audiences_service.to_read(audience)
+
+
+async def dynamic_lists(
+    session: AsyncSession, account_id: int, after: int, limit: int, folder_id: str | None
+) -> tuple[list[DynamicList], int | None]:
+    """The overview of dynamic lists: every audience, with its folder, members and last sync."""
+    folder = await get_folder(session, account_id, folder_id) if folder_id else None
+    rows = await repository.dynamic_lists(
+        session, account_id, after, limit, folder.folder_id if folder else None
+    )
+    items = [
+        DynamicList(
+            kind="audience",
+            externalId=r.external_id,
+            name=r.name,
+            folderId=r.folder,
+            folderName=r.folder_name,
+            memberCount=r.member_count,
+            createDate=epoch_ms(r.created_at) or 0,
+            lastSyncDate=epoch_ms(r.last_sync_at),
+        )
+        for r in rows
+    ]
+    return items, rows[-1].audience_id if rows else None
