@@ -14,6 +14,7 @@ from audiences import __version__
 from audiences.accounts import repository as accounts_repository
 from audiences.accounts.router import router as account_router
 from audiences.audiences.router import router as audiences_router
+from audiences.console.install import install_console
 from audiences.contacts.router import router as contacts_router
 from audiences.core.basepath import BASE, BasePathAliasMiddleware
 from audiences.core.credentials import SecretBox
@@ -147,6 +148,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.add_exception_handler(ReplayedResponse, replayed_response)
     install_openapi(app, api, "audiences", __version__, DESCRIPTION)
     install_docs(app)
+    install_console(app, settings)
 
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_middleware(InputGuardMiddleware)

@@ -16,7 +16,7 @@ from audiences.accounts import repository as accounts_repository
 from audiences.core.actor import set_consumer_key
 from audiences.core.basepath import client_path
 from audiences.core.credentials import SecretBox
-from audiences.core.db import AuthConnectDep
+from audiences.core.db import AuthConnect, AuthConnectDep
 from audiences.core.errors import DomainError, NotAuthorized, ProductNotFound
 from audiences.core.settings import Settings
 
@@ -150,6 +150,19 @@ async def _basic(
         consumer_key, _, secret = decoded.partition(":")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise _refuse("Malformed Basic Authorization header") from exc
+    return await check_secret(consumer_key, secret, box, lookup, record_failure, address, settings)
+
+
+async def check_secret(
+    consumer_key: str,
+    secret: str,
+    box: SecretBox,
+    lookup: Lookup,
+    record_failure: Callable[[Sequence[str]], Awaitable[None]],
+    address: str,
+    settings: Settings,
+) -> Principal:
+    """The principal of a consumer key and secret (HTTP Basic, console sign-in)."""
     # Guessing is throttled per key and per client address, across every worker.
     scopes = (f"key:{consumer_key[:255]}", f"address:{address}")
     found = await lookup(consumer_key, None, scopes)
@@ -191,15 +204,11 @@ SECURITY_SCHEMES = {
 }
 
 
-async def authenticate(
-    request: Request,
-    connect: AuthConnectDep,
-) -> Principal:
-    """The caller's account, from an OAuth 1.0a signature or HTTP Basic credentials."""
-    settings: Settings = request.app.state.settings
-    box: SecretBox = request.app.state.secret_box
-    authorization = request.headers.get("authorization", "")
-
+def credential_store(
+    connect: AuthConnect, settings: Settings
+) -> tuple[Lookup, Callable[[Sequence[str]], Awaitable[None]]]:
+    """Reading credentials (with the nonce and throttle state) and recording failures, each
+    on a short connection of `connect`."""
     window = settings.basic_auth_failure_window
 
     async def lookup(
@@ -213,6 +222,20 @@ async def authenticate(
     async def record_failure(scopes: Sequence[str]) -> None:
         async with connect() as connection:
             await accounts_repository.record_failure(connection, scopes, window)
+
+    return lookup, record_failure
+
+
+async def authenticate(
+    request: Request,
+    connect: AuthConnectDep,
+) -> Principal:
+    """The caller's account, from an OAuth 1.0a signature or HTTP Basic credentials."""
+    settings: Settings = request.app.state.settings
+    box: SecretBox = request.app.state.secret_box
+    authorization = request.headers.get("authorization", "")
+
+    lookup, record_failure = credential_store(connect, settings)
 
     scheme = authorization[:6].lower()
     if scheme == "oauth ":

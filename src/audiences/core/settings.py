@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Requests a minute per consumer key, shared by every worker; 0 turns the limit off.
     rate_limit_per_minute: int = 0
     trust_proxy: bool = False
+    # Send the console's session cookie over HTTPS only (set it when served over TLS).
+    console_secure_cookie: bool = False
     # Connections per worker: the request pool, and the auth pool (held about a millisecond
     # per request). Overflow connections are closed after use, and opening one costs more than
     # waiting a little for a pooled one, so the pools do not overflow by default.

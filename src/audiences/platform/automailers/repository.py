@@ -123,3 +123,12 @@ async def mail_due_contacts(
 ) -> Sequence[Row[Any]]:
     """Records the due contacts as mailed and answers them; each contact once, ever."""
     return (await session.execute(_RUN, _params(automailer, at))).all()
+
+
+async def list_automailers(session: AsyncSession, account_id: int) -> Sequence[Automailer]:
+    query = (
+        select(Automailer)
+        .where(Automailer.account_id == account_id)
+        .order_by(Automailer.automailer_id.desc())
+    )
+    return (await session.scalars(query)).all()

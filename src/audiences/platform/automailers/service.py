@@ -142,3 +142,10 @@ async def run_automailer(
     if automailer.audience_id is None:
         return _due([], moment)
     return _due(await repository.mail_due_contacts(session, automailer, moment), moment)
+
+
+async def list_automailers(session: AsyncSession, account_id: int) -> list[AutomailerRead]:
+    return [
+        await to_read(session, automailer)
+        for automailer in await repository.list_automailers(session, account_id)
+    ]

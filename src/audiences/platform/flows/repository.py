@@ -156,3 +156,12 @@ async def blocking_filters(
         {"account_id": account_id, "audience_id": audience_id},
     )
     return rows.all()
+
+
+async def list_flows(session: AsyncSession, account_id: int, kind: str) -> Sequence[Flow]:
+    query = (
+        select(Flow)
+        .where(Flow.account_id == account_id, Flow.kind == kind)
+        .order_by(Flow.flow_id.desc())
+    )
+    return (await session.scalars(query)).all()

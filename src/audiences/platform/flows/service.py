@@ -124,3 +124,10 @@ async def admits(
     if missing is None:
         raise StepNotFound()
     return Admission(admitted=not missing, contact=contact, missingAudiences=missing)
+
+
+async def list_flows(session: AsyncSession, account_id: int, kind: str) -> list[FlowRead]:
+    return [
+        await to_read(session, flow)
+        for flow in await repository.list_flows(session, account_id, kind)
+    ]

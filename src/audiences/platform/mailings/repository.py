@@ -117,3 +117,10 @@ async def count_recipients(session: AsyncSession, mailing: Mailing) -> int:
         },
     )
     return int(result or 0)
+
+
+async def list_mailings(session: AsyncSession, account_id: int) -> Sequence[Mailing]:
+    query = (
+        select(Mailing).where(Mailing.account_id == account_id).order_by(Mailing.mailing_id.desc())
+    )
+    return (await session.scalars(query)).all()

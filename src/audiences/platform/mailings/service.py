@@ -192,3 +192,12 @@ async def count_recipients(session: AsyncSession, account_id: int, encrypted_id:
     if mailing.audience_id is None:
         return 0
     return await repository.count_recipients(session, mailing)
+
+
+async def list_mailings(session: AsyncSession, account_id: int) -> list[tuple[MailingRead, int]]:
+    """Every mailing, newest first, with how many contacts it reaches now."""
+    result = []
+    for mailing in await repository.list_mailings(session, account_id):
+        count = await repository.count_recipients(session, mailing) if mailing.audience_id else 0
+        result.append((await to_read(session, mailing), count))
+    return result

@@ -110,3 +110,10 @@ async def blocking_blocks(
         {"account_id": account_id, "audience_id": audience_id},
     )
     return rows.all()
+
+
+async def list_messages(session: AsyncSession, account_id: int) -> Sequence[Message]:
+    query = (
+        select(Message).where(Message.account_id == account_id).order_by(Message.message_id.desc())
+    )
+    return (await session.scalars(query)).all()

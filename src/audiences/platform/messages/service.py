@@ -106,3 +106,7 @@ async def render(session: AsyncSession, account_id: int, public_id: str, contact
         contact=contact,
         blocks=[RenderedBlock(id=r.public_id, name=r.name, content=r.content) for r in rows],
     )
+
+
+async def list_messages(session: AsyncSession, account_id: int) -> list[MessageRead]:
+    return [await to_read(session, m) for m in await repository.list_messages(session, account_id)]
