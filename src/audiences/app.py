@@ -24,6 +24,8 @@ from audiences.core.health import router as health_router
 from audiences.core.health import schema_head
 from audiences.core.limits import InputGuardMiddleware, JsonBodyLimitMiddleware
 from audiences.core.logs import configure_logging
+from audiences.core.metrics import observe_pool
+from audiences.core.metrics import router as metrics_router
 from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
 from audiences.core.settings import Settings
@@ -90,6 +92,13 @@ async def _purge_expired(engine: AsyncEngine, window: int) -> None:
             logger.warning("could not purge old OAuth nonces", exc_info=True)
 
 
+async def _observe_pools(app: FastAPI) -> None:
+    while True:
+        observe_pool("requests", app.state.engine.sync_engine.pool)
+        observe_pool("auth", app.state.auth_engine.sync_engine.pool)
+        await asyncio.sleep(5)
+
+
 def _bind(app: FastAPI, engine: AsyncEngine) -> None:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -114,15 +123,17 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # collector's full passes, which otherwise show up as latency spikes under load.
         gc.freeze()
-        purger = asyncio.create_task(
-            _purge_expired(app.state.engine, settings.oauth_timestamp_window)
-        )
+        tasks = [
+            asyncio.create_task(_purge_expired(app.state.engine, settings.oauth_timestamp_window)),
+            asyncio.create_task(_observe_pools(app)),
+        ]
         try:
             yield
         finally:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if own_engine:
                 await app.state.engine.dispose()
             await app.state.auth_engine.dispose()
@@ -144,6 +155,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     api = api_router()
     app.include_router(api, prefix=BASE, dependencies=[Depends(idempotency_guard)])
     app.include_router(health_router)
+    app.include_router(metrics_router)
     install_error_handlers(app)
     app.add_exception_handler(ReplayedResponse, replayed_response)
     install_openapi(app, api, "audiences", __version__, DESCRIPTION)

@@ -71,3 +71,20 @@ def test_secrets_never_reach_the_log(server: Server):
     assert "GET /integrationservice/audience/x" in log
     assert BOOTSTRAP_SECRET not in log
     assert "wrong-guess" not in log
+
+
+def test_metrics_sum_every_worker(server: Server):
+    for _ in range(20):  # new connections: the kernel spreads them over both workers
+        requests.get(
+            f"{server.url}/integrationservice/ping",
+            auth=(BOOTSTRAP_KEY, BOOTSTRAP_SECRET),
+            timeout=10,
+        )
+    text = requests.get(f"{server.url}/metrics", timeout=10).text
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("audiences_http_requests_total{") and 'route="/ping"' in line
+    ]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in lines) >= 20
+    assert "audiences_db_pool_connections" in text

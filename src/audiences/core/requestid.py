@@ -8,6 +8,8 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from audiences.core.metrics import observe_request
+
 access_logger = logging.getLogger("audiences.access")
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 # An incoming id is echoed only when it is short and plain, so logs cannot be forged through it.
@@ -56,6 +58,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched") if route is not None else "unmatched"
+            observe_request(scope["method"], template, status, time.perf_counter() - started)
             client = scope.get("client")
             access_logger.info(
                 "%s %s %s",

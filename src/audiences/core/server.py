@@ -5,8 +5,11 @@ alone)."""
 
 import logging
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -59,6 +62,9 @@ def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str)
         return
     # Bound once here first, so a port in use fails at once and loudly.
     _listening_socket(host, port).close()
+    # Workers write their metrics to files here; /metrics on any worker sums them.
+    metrics_dir = tempfile.mkdtemp(prefix="audiences-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -93,3 +99,4 @@ def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
+from audiences.core import metrics
 from audiences.core.db import driver_connection
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms, from_epoch_ms
@@ -87,6 +88,7 @@ async def import_members(
     await history.record(
         session, audience, "import", **report.model_dump(exclude={"unknownSample"})
     )
+    metrics.members_written(added=added)
     return report
 
 
@@ -135,6 +137,7 @@ async def replace_members(
     if not dry_run:
         details = report.model_dump(exclude={"unknownSample", "dryRun"})
         await history.record(session, audience, "replace", **details)
+        metrics.members_written(added=added, removed=removed)
     return report
 
 

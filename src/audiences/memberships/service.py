@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import service as audiences_service
+from audiences.core import metrics
 from audiences.core.validation import storable_text
 from audiences.history import service as history
 from audiences.memberships import repository
@@ -43,6 +44,7 @@ async def add_members(
     await history.record(
         session, audience, "add_members", requested=len(contact_ids), added=result.added
     )
+    metrics.members_written(added=result.added)
     return result.added
 
 
@@ -62,10 +64,12 @@ async def remove_members(
     if contact_ids is None:
         removed = await repository.remove_all_members(session, account_id, audience.audience_id)
         await history.record(session, audience, "empty", removed=removed)
+        metrics.members_written(removed=removed)
         return removed
     storable, _ = _split_storable(contact_ids)
     removed = await repository.remove_members(session, account_id, audience.audience_id, storable)
     await history.record(
         session, audience, "remove_members", requested=len(contact_ids), removed=removed
     )
+    metrics.members_written(removed=removed)
     return removed
