@@ -1,20 +1,24 @@
 """The console in a real browser (Debian's Chromium driven by Playwright): sign in, the
 overview, moving an audience to a folder, exporting it, its View, and a refused delete told in
-plain words. Each page's screenshot is saved under docs/screenshots/ (the README shows them)."""
+plain words. Each page's screenshot is saved in AUDIENCES_SCREENSHOTS when set (the README's are
+taken with AUDIENCES_SCREENSHOTS=docs/screenshots), else in a temporary folder."""
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(
+    os.environ.get("AUDIENCES_SCREENSHOTS") or Path(tempfile.gettempdir()) / "audiences-shots"
+)
 FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -98,25 +102,25 @@ def seed(api: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[object]:
+def browser(server: Server) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is needed for the browser tests ({CHROMIUM}); .ci/run installs it")
     seed(f"{server.url}/integrationservice")
-    with playwright_sync.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
         chromium.close()
 
 
-def shot(page: object, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_marketer_finds_views_moves_exports_and_is_told_why_not_delete(
-    browser: object, server: Server, tmp_path: Path
-):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)  # type: ignore[attr-defined]
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{server.url}/console/")
     assert page.url.endswith("/console/login")
@@ -201,8 +205,8 @@ def test_a_marketer_finds_views_moves_exports_and_is_told_why_not_delete(
     context.close()
 
 
-def test_the_overview_reads_well_at_phone_width(browser: object, server: Server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
+def test_the_overview_reads_well_at_phone_width(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.goto(f"{server.url}/console/login")
     page.get_by_label("Consumer key").fill(BOOTSTRAP_KEY)
@@ -215,7 +219,7 @@ def test_the_overview_reads_well_at_phone_width(browser: object, server: Server)
     context.close()
 
 
-def test_forms_without_the_csrf_token_are_refused(server: Server):
+def test_forms_without_the_csrf_token_are_refused(server: Server) -> None:
     session = requests.Session()
     page = session.get(f"{server.url}/console/login", timeout=10)
     set_cookie = page.headers["set-cookie"].lower()
