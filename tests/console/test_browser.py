@@ -1,11 +1,10 @@
 """The console in a real browser (Debian's Chromium driven by Playwright): sign in, the
 overview, moving an audience to a folder, exporting it, its View, and a refused delete told in
-plain words. Each page's screenshot is saved in AUDIENCES_SCREENSHOTS when set (the README's are
-taken with AUDIENCES_SCREENSHOTS=docs/screenshots), else in a temporary folder."""
+plain words. Each page's screenshot is saved under docs/screenshots/ (the README shows them), or
+in the folder AUDIENCES_SCREENSHOTS names."""
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 SHOTS = Path(
-    os.environ.get("AUDIENCES_SCREENSHOTS") or Path(tempfile.gettempdir()) / "audiences-shots"
+    os.environ.get("AUDIENCES_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 )
 FLAGS = [
     "--headless=new",
