@@ -28,6 +28,7 @@ from audiences.core.metrics import observe_pool
 from audiences.core.metrics import router as metrics_router
 from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
+from audiences.core.retry import RetryTransientMiddleware
 from audiences.core.settings import Settings
 from audiences.folders.router import router as folders_router
 from audiences.history.router import router as history_router
@@ -162,6 +163,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     install_docs(app)
     install_console(app, settings)
 
+    app.add_middleware(RetryTransientMiddleware)
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(CatchAllMiddleware)

@@ -14,6 +14,7 @@ from audiences.contacts.properties import Definition, PropertyValueError, normal
 from audiences.contacts.schemas import ContactIn, ImportError, ImportReport
 from audiences.core.db import driver_connection
 from audiences.core.errors import DomainError, InvalidParams
+from audiences.core.retry import retry_statement
 from audiences.core.uploads import UnsupportedUpload, UploadFormat, text_lines
 from audiences.core.validation import valid_external_id
 
@@ -226,7 +227,11 @@ async def import_contacts(
         )
     if anonymized and reject:
         raise ImportRefused(failed + anonymized, [e.model_dump() for e in errors])
-    result = await bulk_repository.upsert_contacts(session, account_id, purge)
+    # Another import sharing contacts may lock them in another order; a deadlock then reruns
+    # this statement only, the staged upload kept.
+    result = await retry_statement(
+        session, lambda: bulk_repository.upsert_contacts(session, account_id, purge)
+    )
     await bulk_repository.drop_staging(session)
     errors.sort(key=lambda e: e.line)
     return ImportReport(

@@ -18,6 +18,7 @@ from audiences.core.basepath import client_path
 from audiences.core.credentials import SecretBox
 from audiences.core.db import AuthConnect, AuthConnectDep
 from audiences.core.errors import DomainError, NotAuthorized, ProductNotFound
+from audiences.core.retry import PRINCIPAL_KEY
 from audiences.core.settings import Settings
 
 AUDIENCE_PRODUCTS = frozenset({"automation", "ecommerce"})
@@ -231,6 +232,11 @@ async def authenticate(
     connect: AuthConnectDep,
 ) -> Principal:
     """The caller's account, from an OAuth 1.0a signature or HTTP Basic credentials."""
+    retried = request.scope.get(PRINCIPAL_KEY)
+    if isinstance(retried, Principal):
+        # A request run again after a transient conflict: its nonce is already spent.
+        set_consumer_key(retried.consumer_key)
+        return retried
     settings: Settings = request.app.state.settings
     box: SecretBox = request.app.state.secret_box
     authorization = request.headers.get("authorization", "")
@@ -260,6 +266,7 @@ async def authenticate(
                 headers={"Retry-After": str(retry_after)},
             )
     set_consumer_key(principal.consumer_key)
+    request.scope[PRINCIPAL_KEY] = principal
     return principal
 
 

@@ -83,6 +83,30 @@ class BackendUnavailable(DomainError):
     message = "The database is unavailable; try again shortly"
 
 
+# Set on a transient conflict's response so RetryTransientMiddleware can run the request again;
+# the middleware removes it before anything reaches the client.
+TRANSIENT_MARKER = b"x-audiences-transient"
+# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back, and running
+# it again will do.
+TRANSIENT_SQLSTATES = ("40P01", "40001")
+
+
+class TransientConflict(DomainError):
+    status = 503
+    error_type = "BACKEND_EXCEPTION"
+    message = "The request conflicted with a concurrent one and was rolled back; retry it"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1", TRANSIENT_MARKER.decode(): "1"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: nothing was done, and the same work may succeed."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
+
+
 class ErrorResponse(BaseModel):
     """The error envelope (fields beyond these are named per error)."""
 
@@ -180,6 +204,9 @@ async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     if exc.connection_invalidated or _is_connection_error(exc):
         logger.warning("database unavailable: %s", type(exc.orig).__name__)
         return error_response(BackendUnavailable())
+    if is_transient(exc):
+        logger.warning("transient conflict: %s", type(exc.orig).__name__)
+        return error_response(TransientConflict())
     return await _unexpected_error(_request, exc)
 
 

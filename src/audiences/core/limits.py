@@ -17,7 +17,7 @@ def is_streamed(method: str, path: str) -> bool:
     )
 
 
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
     # Streamed uploads (text/plain, text/csv, NDJSON) have their own limits; JSON is parsed whole.
     return content_type == "" or ("json" in content_type and "ndjson" not in content_type)
 
@@ -36,7 +36,7 @@ class JsonBodyLimitMiddleware:
             return
         headers = dict(scope.get("headers", []))
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if not _is_json(content_type):
+        if not is_json(content_type):
             await self.app(scope, receive, send)
             return
         too_large = BodyTooLarge(f"JSON request body exceeds {self.max_bytes} bytes")
@@ -59,17 +59,21 @@ class JsonBodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        delivered = False
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over `body` whole, then waits on the client as `receive` does."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class InputGuardMiddleware:

@@ -12,7 +12,14 @@ from fastapi.staticfiles import StaticFiles
 
 from audiences.core.auth import SECURITY_SCHEMES
 from audiences.core.basepath import ALIASES, BASE
-from audiences.core.errors import DomainError, ErrorResponse, InvalidParams, NotAuthorized
+from audiences.core.errors import (
+    BackendUnavailable,
+    DomainError,
+    ErrorResponse,
+    InvalidParams,
+    NotAuthorized,
+    TransientConflict,
+)
 
 BASE_PATHS = (BASE, *ALIASES)
 SWAGGER_STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -25,6 +32,8 @@ def errors(*kinds: type[DomainError] | DomainError, auth: bool = True) -> dict[i
     declared.append(InvalidParams("Invalid field 'name': Input should be a valid string"))
     if auth:
         declared.append(NotAuthorized())
+    # Any call may meet a database outage, or a conflict that persisted through the retries.
+    declared.extend([BackendUnavailable(), TransientConflict()])
     by_status: dict[int, dict[str, Any]] = {}
     for error in declared:
         entry = by_status.setdefault(
