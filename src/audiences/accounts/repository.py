@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.accounts.models import Account, ApiKey
+from audiences.core.db import HotStatement
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
 # the nonce stored, unless this key has seen it already.
 _WINDOW_START = "to_timestamp(floor(extract(epoch FROM now()) / :window) * :window)"
 
-_CREDENTIAL = text(
+_CREDENTIAL = HotStatement(
     f"""
     WITH credential AS (
         SELECT k.account_id, k.key_id, k.consumer_key, k.secret_encrypted, a.products,
@@ -136,7 +137,8 @@ async def find_credential(
         "scopes": list(throttle_scopes),
         "window": window,
     }
-    row = (await connection.execute(_CREDENTIAL, params)).one()
+    row = await _CREDENTIAL.first(connection, params)
+    assert row is not None  # the statement always answers one row
     credential = None
     if row.account_id is not None:
         credential = Credential(

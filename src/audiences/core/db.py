@@ -1,14 +1,16 @@
 """Engine, declarative base with a naming convention, and the per-request session."""
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
+from psycopg.rows import namedtuple_row
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -161,6 +163,34 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
     raw = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     return driver
+
+
+class HotStatement:
+    """A statement of the hottest paths (every request's credential look-up, the membership
+    check), run on the driver connection: SQLAlchemy's execution path costs several times the
+    query itself there (bench/request_path.py). Write it with `:name` parameters."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        # psycopg's named placeholders; a literal % is doubled, and `::` casts are left alone.
+        self.pyformat = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+
+    async def first(self, connection: AsyncConnection, params: dict[str, Any]) -> Any:
+        """The first row (attributes by column name), or None; errors are SQLAlchemy's, as
+        everywhere else, and a connection found broken is invalidated."""
+        raw = await connection.get_raw_connection()
+        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+        try:
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            await cursor.execute(self.pyformat, params)
+            return await cursor.fetchone()
+        except psycopg.Error as exc:
+            broken = driver.broken or driver.closed
+            if broken:
+                await connection.invalidate(exc)
+            raise DBAPIError.instance(
+                self.sql, params, exc, psycopg.Error, connection_invalidated=broken
+            ) from exc
 
 
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed

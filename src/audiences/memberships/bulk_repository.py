@@ -12,6 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audiences.core.db import HotStatement
+
 STAGING = "upload_ids"
 SAMPLE_SIZE = 1000
 EXPORT_CHUNK = 256 * 1024
@@ -220,7 +222,7 @@ async def member_page(
     return (await session.execute(text(query), params)).all()
 
 
-_MEMBERSHIP = text(
+_MEMBERSHIP = HotStatement(
     """
     SELECT a.audience_id, c.external_id, c.email, m.added_at
     FROM audiences a
@@ -235,7 +237,7 @@ _MEMBERSHIP = text(
 
 async def membership(
     session: AsyncSession, account_id: int, audience_external_id: str, contact_external_id: str
-) -> Row[Any] | None:
+) -> Any:
     """One statement for the hot path: None when the audience is unknown, else a row whose
     added_at is None when the contact is not a member."""
     params = {
@@ -243,9 +245,7 @@ async def membership(
         "audience": audience_external_id,
         "contact": contact_external_id,
     }
-    # Through the Core connection: the ORM's execute path is measurable on the hottest call.
-    connection = await session.connection()
-    return (await connection.execute(_MEMBERSHIP, params)).first()
+    return await _MEMBERSHIP.first(await session.connection(), params)
 
 
 # Streamed straight from COPY: the server never holds more than one chunk.
