@@ -81,6 +81,21 @@ async def test_ids_in_paths_with_odd_characters_are_simply_not_found(tenant: Ten
         )
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/integrationservice/audience?after=9223372036854775808",
+        "/integrationservice/dynamic-list?after=4875759230532515736322048",
+        "/integrationservice/audience/a/history?after=-1",
+    ],
+)
+async def test_paging_cursors_beyond_a_bigint_are_400(tenant: Tenant, path: str):
+    response = await tenant.client.get(path)
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "INVALID_PARAMS"
+    assert "after" in response.json()["message"]
+
+
 async def test_an_upload_with_too_many_lines_is_413_and_stores_nothing(
     tenant: Tenant, app, session: AsyncSession
 ):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
@@ -35,6 +35,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE = 50
+Cursor = Annotated[int, Query(ge=0, le=2**63 - 1)]
 
 
 def _moment(value: int | datetime | None) -> str:
@@ -107,7 +108,7 @@ async def overview(
     session: SessionDep,
     principal: ConsolePrincipal,
     folder: str | None = None,
-    after: int = 0,
+    after: Cursor = 0,
 ) -> Response:
     """The dynamic-lists overview: audiences with their folder, members and last sync."""
     account = principal.account_id
@@ -176,7 +177,7 @@ async def view_audience(
     external_id: str,
     session: SessionDep,
     principal: ConsolePrincipal,
-    after: int = 0,
+    after: Cursor = 0,
 ) -> Response:
     """An audience's properties, its contacts page by page, and what uses it."""
     try:

@@ -47,13 +47,14 @@ class _SignedRequest:
     signature: str
 
 
-def _signature_matches(method: str, url: str, authorization: str, given: str, secret: str) -> bool:
+def _signature_matches(
+    method: str, url: str, oauth: list[tuple[str, str]], given: str, secret: str
+) -> bool:
     """RFC 5849 section 3.4, computed by oauthlib: the base string of the method, the base URL
     and the sorted oauth and query parameters; the key is the secret and "&"."""
-    query = url.partition("?")[2]
-    params = signature.collect_parameters(
-        uri_query=query, headers={"Authorization": authorization}, exclude_oauth_signature=True
-    )
+    params = [pair for pair in oauth if pair[0] != "oauth_signature"]
+    if query := url.partition("?")[2]:
+        params += signature.collect_parameters(uri_query=query)
     candidate = _SignedRequest(method, url, params, given)
     return bool(signature.verify_hmac_sha1(candidate, secret))
 
@@ -127,7 +128,7 @@ async def _oauth(
     valid = _signature_matches(
         request.method,
         signed_url(request, settings.trust_proxy),
-        authorization,
+        pairs,
         params["oauth_signature"],
         secret if secret is not None else "dummy-secret",
     )

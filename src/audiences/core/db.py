@@ -111,11 +111,14 @@ async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSessi
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     # Reads run without BEGIN/COMMIT round trips (each statement is its own snapshot); every
     # other request is one transaction.
-    reading = request.method in READ_METHODS
     state = request.app.state
-    sessionmaker: async_sessionmaker[AsyncSession] = (
-        state.read_sessionmaker if reading else state.sessionmaker
-    )
+    if request.method in READ_METHODS:
+        # Nothing to commit: closing the session hands the connection back.
+        read_sessionmaker: async_sessionmaker[AsyncSession] = state.read_sessionmaker
+        async with read_sessionmaker() as session:
+            yield session
+        return
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with sessionmaker() as session, request_transaction(session):
         yield session
 

@@ -19,7 +19,9 @@ class Paging(BaseModel):
 
 
 AfterParam = Annotated[
-    int | None, Query(ge=0, description="Cursor from the previous page's `paging.after`")
+    int | None,
+    # Cursors are PostgreSQL bigints: anything larger is a 400, not a database error.
+    Query(ge=0, le=2**63 - 1, description="Cursor from the previous page's `paging.after`"),
 ]
 PageSizeParam = Annotated[
     int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (at most {MAX_PAGE_SIZE})")
