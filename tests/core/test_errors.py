@@ -131,3 +131,10 @@ class TestHealth:
         ready = await http.get("/readyz")
         assert ready.status_code == 200
         assert ready.json()["status"] == "ready"
+
+    async def test_the_database_probe_runs_select_1_without_credentials(
+        self, http: httpx.AsyncClient
+    ):
+        response = await http.get("/healthz/database")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok"}

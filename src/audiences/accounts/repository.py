@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -82,36 +83,70 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-# One round trip per request: the active key with its account's products, and (for OAuth)
-# the nonce stored, unless this key has seen it already.
+# One round trip per request: the active key with its account's products, and either (OAuth)
+# the nonce stored unless this key has seen it already, or (a secret) the recent failures.
 _WINDOW_START = "to_timestamp(floor(extract(epoch FROM now()) / :window) * :window)"
 
-_CREDENTIAL = HotStatement(
-    f"""
-    WITH credential AS (
-        SELECT k.account_id, k.key_id, k.consumer_key, k.secret_encrypted, a.products,
-               -- This statement commits on its own: a lost nonce in a crash only reopens a
-               -- replay window that the timestamp check still bounds, so do not wait for disk.
-               set_config('synchronous_commit', 'off', true) AS relaxed
-        FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
-        WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
-    ),
+_REMEMBER = """
     remembered AS (
         INSERT INTO oauth_nonces (account_id, key_id, nonce)
         SELECT account_id, key_id, CAST(:nonce AS text) FROM credential
-        WHERE CAST(:nonce AS text) IS NOT NULL
         ON CONFLICT DO NOTHING
         RETURNING 1
-    ),
+    )
+"""
+_FAILED = f"""
     failed AS (
         SELECT coalesce(max(failures), 0) AS n FROM auth_failures
         WHERE scope = ANY(CAST(:scopes AS text[])) AND window_start = {_WINDOW_START}
     )
-    SELECT c.account_id, c.key_id, c.consumer_key, c.secret_encrypted, c.products,
-           (SELECT count(*) FROM remembered) AS fresh, (SELECT n FROM failed) AS failures
+"""
+_CREDENTIAL_COLUMNS = 6
+
+
+def _credential_sql(nonce: bool, companion: str | None = None) -> str:
+    """The look-up for a nonce (OAuth) or for a secret (throttled), with a companion read."""
+    # The OAuth look-up commits on its own: a nonce lost in a crash only reopens a replay
+    # window that the timestamp check still bounds, so it does not wait for the disk.
+    relaxed = ", set_config('synchronous_commit', 'off', true) AS relaxed" if nonce else ""
+    fresh = "(SELECT count(*) FROM remembered)" if nonce else "0"
+    failures = "0" if nonce else "(SELECT n FROM failed)"
+    columns = ", companion.*" if companion else ""
+    join = f"LEFT JOIN LATERAL ({companion}) AS companion ON true" if companion else ""
+    return f"""
+    WITH credential AS (
+        SELECT k.account_id, k.key_id, k.secret_encrypted, a.products {relaxed}
+        FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
+        WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
+    ),
+    {_REMEMBER if nonce else _FAILED}
+    SELECT c.account_id, c.key_id, c.secret_encrypted, c.products,
+           {fresh} AS fresh, {failures} AS failures {columns}
     FROM (SELECT 1) AS one LEFT JOIN credential c ON true
+    {join}
     """
-)
+
+
+_BY_NONCE = HotStatement(_credential_sql(nonce=True))
+_BY_SECRET = HotStatement(_credential_sql(nonce=False))
+
+
+class Companion:
+    """A read that rides along with the credential look-up, so that a hot route takes one
+    round trip instead of two: a SELECT over the caller's account, named `c.account_id`, with
+    `:name` parameters of its own and column names unlike the credential's. Its row is used
+    only once the request is authenticated (a wrong signature discards it)."""
+
+    def __init__(self, sql: str) -> None:
+        self.by_nonce = HotStatement(_credential_sql(nonce=True, companion=sql))
+        self.by_secret = HotStatement(_credential_sql(nonce=False, companion=sql))
+        # The same read alone, for a caller already authenticated.
+        self.alone = HotStatement(
+            f"""
+            SELECT companion.* FROM (SELECT CAST(:account_id AS bigint) AS account_id) AS c
+            CROSS JOIN LATERAL ({sql}) AS companion
+            """
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,8 @@ class Lookup:
     credential: Credential | None
     fresh: bool
     failures: int
+    # The row with the companion's columns, when one rode along and found a row.
+    companion: Any = None
 
 
 async def find_credential(
@@ -130,21 +167,37 @@ async def find_credential(
     nonce: str | None = None,
     throttle_scopes: Sequence[str] = (),
     window: int = 300,
+    companion: tuple[Companion, dict[str, Any]] | None = None,
 ) -> Lookup:
-    params = {
-        "consumer_key": consumer_key,
-        "nonce": nonce,
-        "scopes": list(throttle_scopes),
-        "window": window,
-    }
-    row = await _CREDENTIAL.first(connection, params)
+    params: dict[str, Any] = {"consumer_key": consumer_key}
+    if nonce is not None:
+        params["nonce"] = nonce
+        statement = companion[0].by_nonce if companion else _BY_NONCE
+    else:
+        params["scopes"] = list(throttle_scopes)
+        params["window"] = window
+        statement = companion[0].by_secret if companion else _BY_SECRET
+    if companion is not None:
+        params = {**companion[1], **params}
+    row = await statement.first(connection, params)
     assert row is not None  # the statement always answers one row
     credential = None
     if row.account_id is not None:
         credential = Credential(
-            row.account_id, row.key_id, row.consumer_key, row.secret_encrypted, tuple(row.products)
+            row.account_id, row.key_id, consumer_key, row.secret_encrypted, tuple(row.products)
         )
-    return Lookup(credential, bool(row.fresh), int(row.failures))
+    # A companion that found nothing answers a row of NULLs through the outer join.
+    found = None
+    if companion is not None and any(value is not None for value in row[_CREDENTIAL_COLUMNS:]):
+        found = row
+    return Lookup(credential, bool(row.fresh), int(row.failures), found)
+
+
+async def companion_alone(
+    connection: AsyncConnection, companion: Companion, account_id: int, params: dict[str, Any]
+) -> Any:
+    """The companion's row for an account, without a credential look-up (or None)."""
+    return await companion.alone.first(connection, {**params, "account_id": account_id})
 
 
 async def record_failure(connection: AsyncConnection, scopes: Sequence[str], window: int) -> None:

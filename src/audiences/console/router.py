@@ -81,7 +81,7 @@ async def login(
     """Signs in with a consumer key and secret (throttled like HTTP Basic)."""
     check_csrf(request, csrf)
     settings = request.app.state.settings
-    lookup, record_failure = credential_store(connect, settings)
+    lookup, record_failure, _ = credential_store(connect, settings)
     address = client_address(request, settings.trust_proxy)
     try:
         principal = await check_secret(

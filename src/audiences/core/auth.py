@@ -4,9 +4,9 @@ import base64
 import binascii
 import hmac
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlunsplit
 
 from fastapi import Depends, Request
@@ -207,25 +207,65 @@ SECURITY_SCHEMES = {
 
 
 def credential_store(
-    connect: AuthConnect, settings: Settings
-) -> tuple[Lookup, Callable[[Sequence[str]], Awaitable[None]]]:
-    """Reading credentials (with the nonce and throttle state) and recording failures, each
-    on a short connection of `connect`."""
+    connect: AuthConnect,
+    settings: Settings,
+    companion: tuple[accounts_repository.Companion, dict[str, Any]] | None = None,
+) -> tuple[Lookup, Callable[[Sequence[str]], Awaitable[None]], list[Any]]:
+    """Reading credentials (with the nonce and throttle state, and a route's companion read)
+    and recording failures, each on a short connection of `connect`; the third item collects
+    what the companion found."""
     window = settings.basic_auth_failure_window
+    found: list[Any] = []
 
     async def lookup(
         consumer_key: str, nonce: str | None, scopes: Sequence[str]
     ) -> accounts_repository.Lookup:
         async with connect() as connection:
-            return await accounts_repository.find_credential(
-                connection, consumer_key, nonce, scopes, window
+            result = await accounts_repository.find_credential(
+                connection, consumer_key, nonce, scopes, window, companion
             )
+        found.append(result.companion)
+        return result
 
     async def record_failure(scopes: Sequence[str]) -> None:
         async with connect() as connection:
             await accounts_repository.record_failure(connection, scopes, window)
 
-    return lookup, record_failure
+    return lookup, record_failure, found
+
+
+_RIDE = "__rides_with_credentials__"
+_COMPANION_KEY = "audiences.companion"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def rides_with_credentials(
+    companion: accounts_repository.Companion,
+    params: Callable[[Mapping[str, Any]], dict[str, Any]],
+) -> Callable[[Endpoint], Endpoint]:
+    """Marks a hot read route: its one statement (`companion`, with parameters taken from the
+    path parameters) runs in the credential look-up's round trip; the handler reads the row
+    with `companion_row`."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _RIDE, (companion, params))
+        return endpoint
+
+    return mark
+
+
+@dataclass(frozen=True)
+class CompanionRow:
+    """What a route's companion read found while the caller was authenticated."""
+
+    row: Any
+
+
+def companion_row(request: Request) -> CompanionRow | None:
+    """The companion's result, or None when it did not ride along (the route has none, or the
+    principal came from an earlier attempt of the same request)."""
+    found = request.scope.get(_COMPANION_KEY)
+    return found if isinstance(found, CompanionRow) else None
 
 
 async def authenticate(
@@ -242,7 +282,9 @@ async def authenticate(
     box: SecretBox = request.app.state.secret_box
     authorization = request.headers.get("authorization", "")
 
-    lookup, record_failure = credential_store(connect, settings)
+    ride = getattr(request.scope.get("endpoint"), _RIDE, None)
+    companion = (ride[0], ride[1](request.path_params)) if ride else None
+    lookup, record_failure, found = credential_store(connect, settings, companion)
 
     scheme = authorization[:6].lower()
     if scheme == "oauth ":
@@ -266,6 +308,8 @@ async def authenticate(
                 f"try again in {retry_after} seconds",
                 headers={"Retry-After": str(retry_after)},
             )
+    if companion is not None and found:
+        request.scope[_COMPANION_KEY] = CompanionRow(found[-1])
     set_consumer_key(principal.consumer_key)
     request.scope[PRINCIPAL_KEY] = principal
     return principal

@@ -160,12 +160,20 @@ async def get_auth_connect(
     return connect
 
 
-async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection under the session, in the same transaction (for COPY)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
+async def _driver_of(connection: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        # Checked out and valid: reading it does no I/O, so it needs no greenlet hop.
+        raw = sync.connection
+    else:
+        raw = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     return driver
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session, in the same transaction (for COPY)."""
+    return await _driver_of(await session.connection())
 
 
 class HotStatement:
@@ -181,8 +189,7 @@ class HotStatement:
     async def first(self, connection: AsyncConnection, params: dict[str, Any]) -> Any:
         """The first row (attributes by column name), or None; errors are SQLAlchemy's, as
         everywhere else, and a connection found broken is invalidated."""
-        raw = await connection.get_raw_connection()
-        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+        driver = await _driver_of(connection)
         try:
             cursor = driver.cursor(row_factory=namedtuple_row)
             await cursor.execute(self.pyformat, params)

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from audiences.core.db import SessionDep
 from audiences.core.migrate import head_revision
 
 router = APIRouter(include_in_schema=False)
@@ -14,6 +15,14 @@ router = APIRouter(include_in_schema=False)
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
+
+
+@router.get("/healthz/database")
+async def healthz_database(session: SessionDep) -> dict[str, str]:
+    """The database answers a `SELECT 1` through the same session machinery as the API (the
+    baseline of the membership-check benchmark)."""
+    await session.execute(text("SELECT 1"))
+    return {"status": "ok", "database": "ok"}
 
 
 @router.get("/readyz")

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences.core.db import HotStatement
+from audiences.accounts.repository import Companion, companion_alone
 
 STAGING = "upload_ids"
 SAMPLE_SIZE = 1000
@@ -222,30 +222,32 @@ async def member_page(
     return (await session.execute(text(query), params)).all()
 
 
-_MEMBERSHIP = HotStatement(
+# The membership check's one statement, run in the credential look-up's round trip
+# (core/auth.py): `c` is the caller's account.
+MEMBERSHIP = Companion(
     """
-    SELECT a.audience_id, c.external_id, c.email, m.added_at
+    SELECT a.audience_id, ct.external_id, ct.email, m.added_at
     FROM audiences a
-    LEFT JOIN contacts c ON c.account_id = a.account_id AND c.external_id = :contact
+    LEFT JOIN contacts ct ON ct.account_id = a.account_id AND ct.external_id = :contact
     LEFT JOIN audience_members m
            ON m.account_id = a.account_id AND m.audience_id = a.audience_id
-          AND m.contact_id = c.contact_id
-    WHERE a.account_id = :account_id AND a.external_id = :audience
+          AND m.contact_id = ct.contact_id
+    WHERE a.account_id = c.account_id AND a.external_id = :audience
     """
 )
+
+
+def membership_params(audience_external_id: str, contact_external_id: str) -> dict[str, Any]:
+    return {"audience": audience_external_id, "contact": contact_external_id}
 
 
 async def membership(
     session: AsyncSession, account_id: int, audience_external_id: str, contact_external_id: str
 ) -> Any:
-    """One statement for the hot path: None when the audience is unknown, else a row whose
-    added_at is None when the contact is not a member."""
-    params = {
-        "account_id": account_id,
-        "audience": audience_external_id,
-        "contact": contact_external_id,
-    }
-    return await _MEMBERSHIP.first(await session.connection(), params)
+    """None when the audience is unknown, else a row whose added_at is None when the contact
+    is not a member."""
+    params = membership_params(audience_external_id, contact_external_id)
+    return await companion_alone(await session.connection(), MEMBERSHIP, account_id, params)
 
 
 # Streamed straight from COPY: the server never holds more than one chunk.

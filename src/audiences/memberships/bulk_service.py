@@ -12,6 +12,7 @@ from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
 from audiences.core import metrics
+from audiences.core.auth import CompanionRow
 from audiences.core.db import driver_connection
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms, from_epoch_ms
@@ -176,12 +177,20 @@ async def list_members(
 
 
 async def check_member(
-    session: AsyncSession, account_id: int, audience_external_id: str, contact_external_id: str
+    session: AsyncSession,
+    account_id: int,
+    audience_external_id: str,
+    contact_external_id: str,
+    prefetched: CompanionRow | None = None,
 ) -> Member:
-    """The membership of one contact, or a 404 (unknown audience, or not a member)."""
-    row = await bulk_repository.membership(
-        session, account_id, audience_external_id, contact_external_id
-    )
+    """The membership of one contact, or a 404 (unknown audience, or not a member); read
+    during authentication when `prefetched`."""
+    if prefetched is not None:
+        row = prefetched.row
+    else:
+        row = await bulk_repository.membership(
+            session, account_id, audience_external_id, contact_external_id
+        )
     if row is None:
         raise AudienceNotFound()
     if row.added_at is None:

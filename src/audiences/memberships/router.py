@@ -8,14 +8,14 @@ from fastapi.responses import StreamingResponse
 
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
-from audiences.core.auth import AudiencePrincipal
+from audiences.core.auth import AudiencePrincipal, companion_row, rides_with_credentials
 from audiences.core.db import SessionDep, libpq_url
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
 from audiences.core.routing import ApiRoute
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
-from audiences.memberships import bulk_service, service
+from audiences.memberships import bulk_repository, bulk_service, service
 from audiences.memberships.errors import (
     BatchTooLarge,
     ContactsNotFound,
@@ -226,10 +226,18 @@ async def export_members(
     response_model=Member,
     responses=errors(ProductNotFound, AudienceNotFound, NotAMember),
 )
+@rides_with_credentials(
+    bulk_repository.MEMBERSHIP,
+    lambda path: bulk_repository.membership_params(path["externalId"], path["contactExternalId"]),
+)
 async def check_member(
-    externalId: str, contactExternalId: str, session: SessionDep, principal: AudiencePrincipal
+    externalId: str,
+    contactExternalId: str,
+    request: Request,
+    session: SessionDep,
+    principal: AudiencePrincipal,
 ) -> Member:
     """Whether a contact is a member: 200 with its addedAt, else 404."""
     return await bulk_service.check_member(
-        session, principal.account_id, externalId, contactExternalId
+        session, principal.account_id, externalId, contactExternalId, companion_row(request)
     )

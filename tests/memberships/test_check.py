@@ -1,0 +1,162 @@
+"""The membership check, the hottest read: its statement rides along with the credential
+look-up (one round trip), and answers only for the signer's own account."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from audiences.accounts import repository as accounts_repository
+from audiences.memberships import bulk_repository
+from tests.conftest import Tenant, make_tenant
+from tests.core.test_auth import requests_oauthlib_header
+from tests.factories import add_members, make_audience, make_contacts
+
+HOST = "http://testserver"
+
+
+@pytest.fixture
+async def anonymous(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=HOST
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def member(tenant: Tenant) -> Tenant:
+    await make_contacts(tenant.client, ["c1", "c2"])
+    await make_audience(tenant.client, "a")
+    await add_members(tenant.client, "a", ["c1"])
+    return tenant
+
+
+@pytest.fixture
+def no_second_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails the test if the check runs its statement after authentication instead of with it."""
+
+    async def refuse(*_args: Any) -> None:
+        raise AssertionError("the membership was read in a second round trip")
+
+    monkeypatch.setattr(bulk_repository, "companion_alone", refuse)
+
+
+async def signed_get(
+    client: httpx.AsyncClient, tenant: Tenant, path: str, secret: str | None = None
+) -> httpx.Response:
+    url = f"{HOST}/integrationservice{path}"
+    headers = requests_oauthlib_header("GET", url, tenant.key, secret or tenant.secret)
+    return await client.get(url, headers=headers)
+
+
+@pytest.mark.usefixtures("no_second_statement")
+class TestOneRoundTrip:
+    async def test_a_member_is_answered_from_the_credential_look_up(
+        self, member: Tenant, anonymous: httpx.AsyncClient
+    ):
+        response = await signed_get(anonymous, member, "/audience/a/contact/c1")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["externalId"] == "c1"
+        assert body["email"] == "c1@example.com"
+        assert body["addedAt"] > 0
+
+    async def test_basic_authentication_rides_along_too(self, member: Tenant):
+        response = await member.client.get("/integrationservice/audience/a/contact/c1")
+        assert response.status_code == 200, response.text
+
+    async def test_a_non_member_and_an_unknown_audience_are_404(
+        self, member: Tenant, anonymous: httpx.AsyncClient
+    ):
+        stranger = await signed_get(anonymous, member, "/audience/a/contact/c2")
+        assert stranger.status_code == 404
+        assert stranger.json()["errorType"] == "CONTACT_NOT_FOUND"
+        unknown_contact = await signed_get(anonymous, member, "/audience/a/contact/nobody")
+        assert unknown_contact.status_code == 404
+        assert unknown_contact.json()["errorType"] == "CONTACT_NOT_FOUND"
+        unknown = await signed_get(anonymous, member, "/audience/zz/contact/c1")
+        assert unknown.status_code == 404
+        assert unknown.json()["message"] == "Audience not found"
+
+    async def test_the_alias_base_path_works_too(
+        self, member: Tenant, anonymous: httpx.AsyncClient
+    ):
+        url = f"{HOST}/integrationservice-1.1.0/audience/a/contact/c1"
+        headers = requests_oauthlib_header("GET", url, member.key, member.secret)
+        assert (await anonymous.get(url, headers=headers)).status_code == 200
+
+
+class TestOnlyTheSignersAccount:
+    async def test_a_wrong_signature_reveals_nothing(
+        self, member: Tenant, anonymous: httpx.AsyncClient
+    ):
+        response = await signed_get(anonymous, member, "/audience/a/contact/c1", "not-the-secret")
+        assert response.status_code == 401
+        assert "c1" not in response.text
+
+    async def test_another_account_with_the_same_ids_sees_its_own_audience(
+        self,
+        member: Tenant,
+        other_tenant: Tenant,
+        anonymous: httpx.AsyncClient,
+    ):
+        await make_contacts(other_tenant.client, ["c1"])
+        await make_audience(other_tenant.client, "a")
+        mine = await signed_get(anonymous, member, "/audience/a/contact/c1")
+        theirs = await signed_get(anonymous, other_tenant, "/audience/a/contact/c1")
+        assert mine.status_code == 200
+        assert theirs.status_code == 404
+        assert theirs.json()["errorType"] == "CONTACT_NOT_FOUND"
+
+    async def test_an_account_without_the_product_is_refused(
+        self, session: AsyncSession, app: Any, anonymous: httpx.AsyncClient
+    ):
+        basic_only = await make_tenant(session, app, products=("professional",), name="Pro")
+        async with basic_only.client:
+            response = await signed_get(anonymous, basic_only, "/audience/a/contact/c1")
+        assert response.status_code == 403
+        assert response.json()["errorType"] == "PRODUCT_NOTFOUND"
+
+    async def test_a_replayed_check_is_refused(self, member: Tenant, anonymous: httpx.AsyncClient):
+        url = f"{HOST}/integrationservice/audience/a/contact/c1"
+        headers = requests_oauthlib_header("GET", url, member.key, member.secret)
+        assert (await anonymous.get(url, headers=headers)).status_code == 200
+        replay = await anonymous.get(url, headers=headers)
+        assert replay.status_code == 401
+        assert replay.json()["message"] == "OAuth nonce already used"
+
+
+class TestRepository:
+    async def test_the_companion_row_comes_with_the_credential(
+        self, member: Tenant, connection: AsyncConnection
+    ):
+        params = bulk_repository.membership_params("a", "c1")
+        found = await accounts_repository.find_credential(
+            connection, member.key, "a-nonce", companion=(bulk_repository.MEMBERSHIP, params)
+        )
+        assert found.credential is not None
+        assert found.credential.account_id == member.account_id
+        assert found.fresh
+        assert found.companion.external_id == "c1"
+        assert found.companion.added_at is not None
+
+    async def test_an_unknown_key_finds_no_companion_row(self, member: Tenant, connection):
+        params = bulk_repository.membership_params("a", "c1")
+        found = await accounts_repository.find_credential(
+            connection, "no-such-key", "a-nonce", companion=(bulk_repository.MEMBERSHIP, params)
+        )
+        assert found.credential is None
+        assert found.companion is None
+
+    async def test_alone_it_reads_the_given_account(self, member: Tenant, connection):
+        params = bulk_repository.membership_params("a", "c1")
+        row = await accounts_repository.companion_alone(
+            connection, bulk_repository.MEMBERSHIP, member.account_id, params
+        )
+        assert row.external_id == "c1"
+        elsewhere = await accounts_repository.companion_alone(
+            connection, bulk_repository.MEMBERSHIP, member.account_id + 1_000_000, params
+        )
+        assert elsewhere is None
