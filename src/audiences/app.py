@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -79,11 +80,15 @@ def api_router() -> APIRouter:
     return api
 
 
+PURGE_SECONDS = 5.0
+
+
 async def _purge_expired(engine: AsyncEngine, window: int) -> None:
     # Nonces older than twice the window can never be replayed (their timestamps are stale);
-    # idempotency keys are kept for a day.
+    # idempotency keys are kept for a day. Small and frequent, at a jittered pace so workers
+    # do not align: a minute's worth of nonces deleted at once showed in the requests' p99.
     while True:
-        await asyncio.sleep(60)
+        await asyncio.sleep(PURGE_SECONDS * random.uniform(0.8, 1.2))
         try:
             async with engine.begin() as connection:
                 await accounts_repository.purge_nonces(connection, window * 2)

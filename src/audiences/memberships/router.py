@@ -33,6 +33,61 @@ from audiences.memberships.schemas import (
 router = APIRouter(prefix="/audience", tags=["Audience contacts"], route_class=ApiRoute)
 
 
+# Matched first (routes are tried in order): the membership check is the hottest read. The
+# export comes before it, or the check would take "export" for a contact id.
+
+
+@router.get(
+    "/{externalId}/contact/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every member as CSV: externalId,email,addedAt (ISO 8601, UTC)",
+            "content": {
+                "text/csv": {
+                    "example": "externalId,email,addedAt\n"
+                    "crm-1,a@example.com,2026-11-27T21:11:34.123Z\n"
+                }
+            },
+        },
+        **errors(ProductNotFound, AudienceNotFound),
+    },
+)
+async def export_members(
+    externalId: str, request: Request, session: SessionDep, principal: AudiencePrincipal
+) -> StreamingResponse:
+    """Export every member as CSV, streamed at constant memory."""
+    audience = await audiences_service.get_audience(session, principal.account_id, externalId)
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
+    return StreamingResponse(
+        bulk_service.export_members(libpq_url(request.app.state.settings.database_url), audience),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
+
+
+@router.get(
+    "/{externalId}/contact/{contactExternalId}",
+    response_model=Member,
+    responses=errors(ProductNotFound, AudienceNotFound, NotAMember),
+)
+@rides_with_credentials(
+    bulk_repository.MEMBERSHIP,
+    lambda path: bulk_repository.membership_params(path["externalId"], path["contactExternalId"]),
+)
+async def check_member(
+    externalId: str,
+    contactExternalId: str,
+    request: Request,
+    session: SessionDep,
+    principal: AudiencePrincipal,
+) -> Member:
+    """Whether a contact is a member: 200 with its addedAt, else 404."""
+    return await bulk_service.check_member(
+        session, principal.account_id, externalId, contactExternalId, companion_row(request)
+    )
+
+
 @router.post(
     "/{externalId}/contact",
     status_code=204,
@@ -189,55 +244,4 @@ async def list_members(
     )
     return MembersPage(
         paging=next_paging(request, last, len(members) == pageSize), contacts=members
-    )
-
-
-@router.get(
-    "/{externalId}/contact/export",
-    response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "Every member as CSV: externalId,email,addedAt (ISO 8601, UTC)",
-            "content": {
-                "text/csv": {
-                    "example": "externalId,email,addedAt\n"
-                    "crm-1,a@example.com,2026-11-27T21:11:34.123Z\n"
-                }
-            },
-        },
-        **errors(ProductNotFound, AudienceNotFound),
-    },
-)
-async def export_members(
-    externalId: str, request: Request, session: SessionDep, principal: AudiencePrincipal
-) -> StreamingResponse:
-    """Export every member as CSV, streamed at constant memory."""
-    audience = await audiences_service.get_audience(session, principal.account_id, externalId)
-    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
-    return StreamingResponse(
-        bulk_service.export_members(libpq_url(request.app.state.settings.database_url), audience),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
-    )
-
-
-@router.get(
-    "/{externalId}/contact/{contactExternalId}",
-    response_model=Member,
-    responses=errors(ProductNotFound, AudienceNotFound, NotAMember),
-)
-@rides_with_credentials(
-    bulk_repository.MEMBERSHIP,
-    lambda path: bulk_repository.membership_params(path["externalId"], path["contactExternalId"]),
-)
-async def check_member(
-    externalId: str,
-    contactExternalId: str,
-    request: Request,
-    session: SessionDep,
-    principal: AudiencePrincipal,
-) -> Member:
-    """Whether a contact is a member: 200 with its addedAt, else 404."""
-    return await bulk_service.check_member(
-        session, principal.account_id, externalId, contactExternalId, companion_row(request)
     )
