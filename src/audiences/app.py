@@ -8,7 +8,7 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audiences import __version__
@@ -37,7 +37,6 @@ from audiences.idempotency import repository as idempotency_repository
 from audiences.idempotency.service import (
     RETENTION_SECONDS,
     ReplayedResponse,
-    idempotency_guard,
     replayed_response,
 )
 from audiences.memberships.router import router as memberships_router
@@ -170,7 +169,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     # Probes first: they are matched before the API's routes, so they stay cheap under load.
     app.include_router(health_router)
     api = api_router()
-    app.include_router(api, prefix=BASE, dependencies=[Depends(idempotency_guard)])
+    app.include_router(api, prefix=BASE)
     app.include_router(metrics_router)
     install_error_handlers(app)
     app.add_exception_handler(ReplayedResponse, replayed_response)

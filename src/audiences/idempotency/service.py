@@ -10,10 +10,10 @@ from fastapi.responses import StreamingResponse
 
 from audiences.core.auth import Principal, authenticate
 from audiences.core.basepath import client_path
+from audiences.core.commit import before_commit
 from audiences.core.db import SessionDep
 from audiences.core.errors import DomainError
 from audiences.core.limits import is_streamed
-from audiences.core.routing import before_commit
 from audiences.core.validation import has_control_characters, storable_text
 from audiences.idempotency import repository
 
