@@ -1,0 +1,79 @@
+"""`serve --workers N`: the parent hands accepted connections to the workers in turn, so a
+burst of keep-alive connections is split evenly; a worker that dies is replaced and served
+connections again."""
+
+import os
+import signal
+import socket
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import psutil
+
+from tests.server.conftest import Server
+
+
+def open_keep_alive(server: Server, count: int) -> list[socket.socket]:
+    """`count` connections, each having had one request answered and kept open."""
+    address = urlsplit(server.url)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    connections = []
+    for _ in range(count):
+        connection = socket.create_connection((host, port), timeout=10)
+        connection.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        answer = connection.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        connections.append(connection)
+    return connections
+
+
+def connections_per_worker(server: Server) -> Counter[int]:
+    port = urlsplit(server.url).port
+    counts: Counter[int] = Counter()
+    for worker in psutil.Process(server.process.pid).children():
+        for connection in worker.net_connections(kind="tcp"):
+            if connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == port:
+                counts[worker.pid] += 1
+    return counts
+
+
+def test_a_burst_of_keep_alive_connections_is_split_evenly(server: Server):
+    connections = open_keep_alive(server, 32)
+    try:
+        counts = connections_per_worker(server)
+        assert sorted(counts.values()) == [16, 16], counts
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_killed_worker_is_replaced_and_served_again(server: Server):
+    workers = [
+        child
+        for child in psutil.Process(server.process.pid).children()
+        if "resource_tracker" not in " ".join(child.cmdline())
+    ]
+    assert len(workers) == 2
+    os.kill(workers[0].pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        alive = {
+            child.pid
+            for child in psutil.Process(server.process.pid).children()
+            if "resource_tracker" not in " ".join(child.cmdline())
+        }
+        if len(alive) == 2 and workers[0].pid not in alive:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the killed worker was not replaced")
+    time.sleep(2)  # the new worker starts its application
+    connections = open_keep_alive(server, 8)
+    try:
+        counts = connections_per_worker(server)
+        assert len(counts) == 2, counts
+        assert sum(counts.values()) == 8
+    finally:
+        for connection in connections:
+            connection.close()
