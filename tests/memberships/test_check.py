@@ -160,3 +160,21 @@ class TestRepository:
             connection, bulk_repository.MEMBERSHIP, member.account_id + 1_000_000, params
         )
         assert elsewhere is None
+
+    async def test_the_member_is_found_by_its_whole_key_whatever_the_statistics(
+        self, member: Tenant, connection: AsyncConnection
+    ):
+        # A generic plan made while audience_members looks empty (never analyzed) must still
+        # look the member up by account, audience and contact, not scan the audience.
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        params = {**bulk_repository.membership_params("a", "c1"), "account_id": member.account_id}
+        async with driver.cursor() as cursor:
+            await cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await cursor.execute(
+                "EXPLAIN (COSTS OFF) " + bulk_repository.MEMBERSHIP.alone.pyformat, params
+            )
+            plan = "\n".join(row[0] for row in await cursor.fetchall())
+        member_scan = plan[plan.index("audience_members") :]
+        assert "Index Cond" in member_scan.split("\n")[1], plan
+        assert "contact_id = ct.contact_id" in member_scan.split("\n")[1], plan

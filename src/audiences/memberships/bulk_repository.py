@@ -224,14 +224,16 @@ async def member_page(
 
 # The membership check's one statement, run in the credential look-up's round trip
 # (core/auth.py): `c` is the caller's account.
+# The member is looked up by its whole primary key in a subquery: as a join, a plan made while
+# the table's statistics were stale (a freshly filled audience) scanned every member.
 MEMBERSHIP = Companion(
     """
-    SELECT a.audience_id, ct.external_id, ct.email, m.added_at
+    SELECT a.audience_id, ct.external_id, ct.email,
+           (SELECT m.added_at FROM audience_members m
+            WHERE m.account_id = a.account_id AND m.audience_id = a.audience_id
+              AND m.contact_id = ct.contact_id) AS added_at
     FROM audiences a
     LEFT JOIN contacts ct ON ct.account_id = a.account_id AND ct.external_id = :contact
-    LEFT JOIN audience_members m
-           ON m.account_id = a.account_id AND m.audience_id = a.audience_id
-          AND m.contact_id = ct.contact_id
     WHERE a.account_id = c.account_id AND a.external_id = :audience
     """
 )
