@@ -12,6 +12,9 @@ from audiences.memberships.errors import BatchTooLarge, ContactsNotFound
 
 def _split_storable(external_ids: list[str]) -> tuple[list[str], list[str]]:
     """Ids the database can be asked about, and ids no contact can have (NUL, bad UTF-8)."""
+    # One check of them all in the common case, instead of one per id.
+    if storable_text("".join(external_ids)):
+        return external_ids, []
     storable: list[str] = []
     impossible: list[str] = []
     for value in external_ids:
