@@ -1,12 +1,13 @@
 """`serve --workers N`: the parent hands accepted connections to the workers in turn, so a
-burst of keep-alive connections is split evenly; a worker that dies is replaced and served
-connections again."""
+burst of keep-alive connections is split evenly; a worker that dies is replaced (its live
+gauges dropped) and served connections again."""
 
 import os
 import signal
 import socket
 import time
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
@@ -55,6 +56,7 @@ def test_a_killed_worker_is_replaced_and_served_again(server: Server):
         if "resource_tracker" not in " ".join(child.cmdline())
     ]
     assert len(workers) == 2
+    metrics_dir = Path(workers[0].environ()["PROMETHEUS_MULTIPROC_DIR"])
     os.kill(workers[0].pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -68,6 +70,8 @@ def test_a_killed_worker_is_replaced_and_served_again(server: Server):
         time.sleep(0.2)
     else:
         raise AssertionError("the killed worker was not replaced")
+    # The dead worker's live gauges (pool use) are no longer summed into /metrics.
+    assert not list(metrics_dir.glob(f"*livesum_{workers[0].pid}.db"))
     time.sleep(2)  # the new worker starts its application
     connections = open_keep_alive(server, 8)
     try:

@@ -58,9 +58,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched") if route is not None else "unmatched"
-            observe_request(scope["method"], template, status, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            template = getattr(scope.get("route"), "path", "unmatched")
+            observe_request(scope["method"], template, status, elapsed)
             client = scope.get("client")
             access_logger.info(
                 "%s %s %s",
@@ -71,7 +71,7 @@ class RequestIdMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                     "client": client[0] if client else None,
                 },
             )

@@ -57,12 +57,11 @@ class RetryTransientMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
         if (
             method in ("GET", "HEAD", "OPTIONS")
             or is_streamed(method, scope["path"])
             # Only JSON bodies, which JsonBodyLimitMiddleware bounds, are kept to be sent again.
-            or not is_json(content_type.decode("latin-1").lower())
+            or not is_json(_content_type(scope))
         ):
             await self.app(scope, receive, _without_marker(send))
             return
@@ -121,3 +120,12 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _content_type(scope: Scope) -> str:
+    """The last content-type header, as JsonBodyLimitMiddleware reads it."""
+    found = b""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            found = value
+    return found.decode("latin-1").lower()

@@ -19,6 +19,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 import uvicorn
+from prometheus_client import multiprocess
 
 from audiences.core.logs import configure_logging
 
@@ -181,6 +182,9 @@ def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str)
                     logger.warning(
                         "worker %s exited (%s); starting another", process.pid, process.exitcode
                     )
+                    # Its live gauges (pool use) must no longer be summed into /metrics.
+                    if process.pid is not None:
+                        multiprocess.mark_process_dead(process.pid, metrics_dir)  # type: ignore[no-untyped-call]
                     processes[index] = start(index)
             time.sleep(0.5)
         for process in processes:

@@ -1,5 +1,6 @@
 """Rules for automailers: a sending window, a period, and each contact mailed once."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import repository as audiences_repository
 from audiences.audiences import service as audiences_service
+from audiences.audiences.models import Audience
 from audiences.contacts import service as contacts_service
 from audiences.core.ids import new_public_id
 from audiences.platform.automailers import repository
@@ -23,12 +25,17 @@ from audiences.platform.automailers.schemas import (
 
 
 async def to_read(session: AsyncSession, automailer: Automailer) -> AutomailerRead:
-    audience = None
+    audiences: dict[int, Audience] = {}
     if automailer.audience_id is not None:
-        found = await audiences_repository.get_audiences_by_ids(
+        audiences = await audiences_repository.get_audiences_by_ids(
             session, automailer.account_id, [automailer.audience_id]
         )
-        audience = found.get(automailer.audience_id)
+    return _read(automailer, audiences)
+
+
+def _read(automailer: Automailer, audiences: Mapping[int, Audience]) -> AutomailerRead:
+    """The automailer as answered, its audience (when it still exists) among `audiences`."""
+    audience = audiences.get(automailer.audience_id) if automailer.audience_id is not None else None
     return AutomailerRead(
         id=automailer.public_id,
         name=automailer.name,
@@ -145,7 +152,7 @@ async def run_automailer(
 
 
 async def list_automailers(session: AsyncSession, account_id: int) -> list[AutomailerRead]:
-    return [
-        await to_read(session, automailer)
-        for automailer in await repository.list_automailers(session, account_id)
-    ]
+    automailers = await repository.list_automailers(session, account_id)
+    ids = [a.audience_id for a in automailers if a.audience_id is not None]
+    audiences = await audiences_repository.get_audiences_by_ids(session, account_id, ids)
+    return [_read(automailer, audiences) for automailer in automailers]

@@ -1,5 +1,6 @@
 """Rules for mailings: their status life cycle, and who they reach."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
@@ -7,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import repository as audiences_repository
 from audiences.audiences import service as audiences_service
+from audiences.audiences.models import Audience
 from audiences.contacts import service as contacts_service
 from audiences.core.errors import InvalidParams
 from audiences.core.ids import new_public_id
@@ -39,12 +41,17 @@ CLOCK_SLACK = timedelta(seconds=60)
 
 
 async def to_read(session: AsyncSession, mailing: Mailing) -> MailingRead:
-    audience = None
+    audiences: dict[int, Audience] = {}
     if mailing.audience_id is not None:
-        found = await audiences_repository.get_audiences_by_ids(
+        audiences = await audiences_repository.get_audiences_by_ids(
             session, mailing.account_id, [mailing.audience_id]
         )
-        audience = found.get(mailing.audience_id)
+    return _read(mailing, audiences)
+
+
+def _read(mailing: Mailing, audiences: Mapping[int, Audience]) -> MailingRead:
+    """The mailing as answered, its audience (when it still exists) among `audiences`."""
+    audience = audiences.get(mailing.audience_id) if mailing.audience_id is not None else None
     return MailingRead(
         encryptedId=mailing.encrypted_id,
         name=mailing.name,
@@ -196,8 +203,11 @@ async def count_recipients(session: AsyncSession, account_id: int, encrypted_id:
 
 async def list_mailings(session: AsyncSession, account_id: int) -> list[tuple[MailingRead, int]]:
     """Every mailing, newest first, with how many contacts it reaches now."""
+    mailings = await repository.list_mailings(session, account_id)
+    ids = [m.audience_id for m in mailings if m.audience_id is not None]
+    audiences = await audiences_repository.get_audiences_by_ids(session, account_id, ids)
     result = []
-    for mailing in await repository.list_mailings(session, account_id):
+    for mailing in mailings:
         count = await repository.count_recipients(session, mailing) if mailing.audience_id else 0
-        result.append((await to_read(session, mailing), count))
+        result.append((_read(mailing, audiences), count))
     return result
