@@ -190,9 +190,7 @@ async def view_audience(
             title="Audience not found",
             message="There is no audience with this id in your account.",
         )
-    members, last = await bulk_service.list_members(
-        session, principal.account_id, external_id, after, PAGE, None
-    )
+    members, last = await bulk_service.member_page(session, audience, after, PAGE)
     folder = None
     if audience.folder_id is not None:
         found = await folders_repository.get_folders_by_ids(

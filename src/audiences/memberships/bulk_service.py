@@ -166,8 +166,19 @@ async def list_members(
     """A page of members after the cursor (contact order), optionally only those added since."""
     since = parse_moment(added_since)
     audience = await audiences_service.get_audience(session, account_id, audience_external_id)
+    return await member_page(session, audience, after, limit, since)
+
+
+async def member_page(
+    session: AsyncSession,
+    audience: Audience,
+    after: int,
+    limit: int,
+    since: datetime | None = None,
+) -> tuple[list[Member], int | None]:
+    """A page of an audience already read: its members after the cursor, and the next cursor."""
     rows = await bulk_repository.member_page(
-        session, account_id, audience.audience_id, after, limit, since
+        session, audience.account_id, audience.audience_id, after, limit, since
     )
     members = [
         Member(externalId=r.external_id, email=r.email, addedAt=epoch_ms(r.added_at) or 0)
