@@ -32,11 +32,24 @@ def open_keep_alive(server: Server, count: int) -> list[socket.socket]:
 def connections_per_worker(server: Server) -> Counter[int]:
     port = urlsplit(server.url).port
     counts: Counter[int] = Counter()
-    for worker in psutil.Process(server.process.pid).children():
+    for worker in live_workers(server):
         for connection in worker.net_connections(kind="tcp"):
             if connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == port:
                 counts[worker.pid] += 1
     return counts
+
+
+def live_workers(server: Server) -> list[psutil.Process]:
+    """The server's worker processes (not multiprocessing's resource tracker, nor a child
+    that has exited and is not reaped yet)."""
+    workers = []
+    for child in psutil.Process(server.process.pid).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                workers.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return workers
 
 
 def test_a_burst_of_keep_alive_connections_is_split_evenly(server: Server):
@@ -50,21 +63,13 @@ def test_a_burst_of_keep_alive_connections_is_split_evenly(server: Server):
 
 
 def test_a_killed_worker_is_replaced_and_served_again(server: Server):
-    workers = [
-        child
-        for child in psutil.Process(server.process.pid).children()
-        if "resource_tracker" not in " ".join(child.cmdline())
-    ]
+    workers = live_workers(server)
     assert len(workers) == 2
     metrics_dir = Path(workers[0].environ()["PROMETHEUS_MULTIPROC_DIR"])
     os.kill(workers[0].pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        alive = {
-            child.pid
-            for child in psutil.Process(server.process.pid).children()
-            if "resource_tracker" not in " ".join(child.cmdline())
-        }
+        alive = {worker.pid for worker in live_workers(server)}
         if len(alive) == 2 and workers[0].pid not in alive:
             break
         time.sleep(0.2)
