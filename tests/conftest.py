@@ -8,11 +8,9 @@ transaction that is rolled back at the end."""
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
@@ -25,14 +23,7 @@ from audiences.accounts import service as accounts_service
 from audiences.app import create_app
 from audiences.core import migrate
 from audiences.core.credentials import SecretBox
-from audiences.core.db import (
-    create_engine,
-    create_sessionmaker,
-    get_auth_connect,
-    get_session,
-    libpq_url,
-    request_transaction,
-)
+from audiences.core.db import Database, create_engine, create_sessionmaker, libpq_url
 from audiences.core.embedded import start_embedded
 from audiences.core.settings import Settings
 
@@ -113,32 +104,22 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def app(
-    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, session: AsyncSession
-):  # type: ignore[no-untyped-def]
-    app = create_app(settings, engine=engine)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        async with request_transaction(session):
-            yield session
-
-    @asynccontextmanager
-    async def test_auth_connection() -> AsyncIterator[AsyncConnection]:
-        # Outside the request's savepoint, as production's own connection: a request that
-        # rolls back keeps its nonce.
-        yield connection
-
-    app.dependency_overrides[get_session] = test_session
-
-    async def test_auth_connect() -> Callable[[], Any]:
-        return test_auth_connection
-
-    app.dependency_overrides[get_auth_connect] = test_auth_connect
-    return app
+def app(settings: Settings, connection: AsyncConnection):  # type: ignore[no-untyped-def]
+    """The production app, its sessions and credential look-ups bound to the test's connection
+    (a request's commit releases a savepoint; the test rolls everything back)."""
+    return create_app(settings, Database.bound_to(connection))
 
 
 @pytest.fixture
 async def http(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """A client with no credentials of its own (requests sign or authenticate themselves)."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -217,12 +198,14 @@ async def committed(server_url: str) -> AsyncIterator[Committed]:
         issued = await accounts_service.create_account(
             session, SecretBox(SECRET_KEY), "Committed", ["automation"]
         )
-    app = create_app(settings, engine=engine)
+    database = Database.open(settings)
+    app = create_app(settings, database)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
         base_url="http://testserver",
         auth=(issued.consumer_key, issued.consumer_secret),
     ) as client:
         yield Committed(client, engine, issued.account_id)
+    await database.close()
     await engine.dispose()
     drop_database(server_url, url)

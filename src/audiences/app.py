@@ -9,36 +9,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audiences import __version__
-from audiences.accounts import repository as accounts_repository
 from audiences.accounts.router import router as account_router
 from audiences.audiences.router import router as audiences_router
+from audiences.auth import service as auth_service
 from audiences.console.install import install_console
 from audiences.contacts.router import router as contacts_router
-from audiences.core.basepath import BASE, BasePathAliasMiddleware
+from audiences.core.basepath import BASE, ApiPathMiddleware
 from audiences.core.credentials import SecretBox
-from audiences.core.db import create_auth_engine, create_engine, create_sessionmaker
+from audiences.core.db import Database
 from audiences.core.errors import CatchAllMiddleware, install_error_handlers
 from audiences.core.health import router as health_router
 from audiences.core.health import schema_head
-from audiences.core.limits import InputGuardMiddleware, JsonBodyLimitMiddleware
+from audiences.core.limits import InputGuardMiddleware
 from audiences.core.logs import configure_logging
-from audiences.core.metrics import observe_pool
+from audiences.core.metrics import forget_dead_workers, observe_pool
 from audiences.core.metrics import router as metrics_router
 from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
-from audiences.core.retry import RetryTransientMiddleware
 from audiences.core.settings import Settings
 from audiences.folders.router import router as folders_router
 from audiences.history.router import router as history_router
-from audiences.idempotency import repository as idempotency_repository
-from audiences.idempotency.service import (
-    RETENTION_SECONDS,
-    ReplayedResponse,
-    replayed_response,
-)
+from audiences.idempotency import service as idempotency_service
+from audiences.idempotency.service import ReplayedResponse, replayed_response
 from audiences.memberships.router import router as memberships_router
 from audiences.platform.automailers.router import router as automailers_router
 from audiences.platform.flows.router import automation_router, campaign_router
@@ -82,47 +76,29 @@ def api_router() -> APIRouter:
 PURGE_SECONDS = 5.0
 
 
-async def _purge_expired(engine: AsyncEngine, window: int) -> None:
-    # Nonces older than twice the window can never be replayed (their timestamps are stale);
-    # idempotency keys are kept for a day. Small and frequent, at a jittered pace so workers
-    # do not align: a minute's worth of nonces deleted at once showed in the requests' p99.
+async def _purge_expired(database: Database, window: int) -> None:
+    # Small and frequent, at a jittered pace so workers do not align: a minute's worth of
+    # nonces deleted at once showed in the requests' p99.
     while True:
         await asyncio.sleep(PURGE_SECONDS * random.uniform(0.8, 1.2))
         try:
-            async with engine.begin() as connection:
-                await accounts_repository.purge_nonces(connection, window * 2)
-                await idempotency_repository.purge(connection, RETENTION_SECONDS)
-                await accounts_repository.purge_counters(connection)
+            async with database.auth_connect() as connection:
+                await auth_service.purge_expired(connection, window)
+                await idempotency_service.purge_expired(connection)
         except Exception:
-            logger.warning("could not purge old OAuth nonces", exc_info=True)
+            logger.warning("could not purge expired nonces and keys", exc_info=True)
 
 
-async def _observe_pools(app: FastAPI) -> None:
+async def _observe_pools(database: Database) -> None:
     while True:
-        observe_pool("requests", app.state.engine.sync_engine.pool)
-        observe_pool("auth", app.state.auth_engine.sync_engine.pool)
+        for name, engine in zip(("requests", "auth"), database.engines, strict=False):
+            observe_pool(name, engine.sync_engine.pool)
         await asyncio.sleep(5)
 
 
-def _bind(app: FastAPI, engine: AsyncEngine, autocommit_engine: bool = False) -> None:
-    """Reads run in autocommit, writes in one transaction each. A pooled connection whose
-    mode differs from its engine's is switched on checkout and back on return, which costs
-    more than the query on the hottest reads: our own engine is made autocommit, so that only
-    writes pay the switch."""
-    app.state.engine = engine
-    if autocommit_engine:
-        writes = engine.execution_options(isolation_level="READ COMMITTED")
-        app.state.sessionmaker = create_sessionmaker(writes)
-        app.state.read_sessionmaker = create_sessionmaker(engine)
-        return
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.read_sessionmaker = create_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT")
-    )
-
-
-def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
-    """The service for these settings; `engine` lets tests share their own."""
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    """The service for these settings; its database pools are opened at start-up, unless
+    `database` is given (tests bind one to their own connection)."""
     if not settings.secret_key:
         raise RuntimeError(
             "AUDIENCES_SECRET_KEY is not set (it encrypts consumer secrets); "
@@ -131,15 +107,18 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_engine = engine is None
-        if own_engine:
-            _bind(app, create_engine(settings, isolation_level="AUTOCOMMIT"), True)
+        own = database is None
+        forget_dead_workers()
+        if own:
+            app.state.database = Database.open(settings)
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # collector's full passes, which otherwise show up as latency spikes under load.
         gc.freeze()
         tasks = [
-            asyncio.create_task(_purge_expired(app.state.engine, settings.oauth_timestamp_window)),
-            asyncio.create_task(_observe_pools(app)),
+            asyncio.create_task(
+                _purge_expired(app.state.database, settings.oauth_timestamp_window)
+            ),
+            asyncio.create_task(_observe_pools(app.state.database)),
         ]
         try:
             yield
@@ -148,9 +127,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if own_engine:
-                await app.state.engine.dispose()
-            await app.state.auth_engine.dispose()
+            if own:
+                await app.state.database.close()
 
     app = FastAPI(
         title="audiences",
@@ -159,12 +137,14 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         docs_url=None,
         redoc_url=None,
     )
+    # Paths are normalised (ApiPathMiddleware) instead: a redirect loses a client's body or
+    # its OAuth signature.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.secret_box = SecretBox(settings.secret_key)
     app.state.schema_head = schema_head()
-    app.state.auth_engine = create_auth_engine(settings)
-    if engine is not None:
-        _bind(app, engine)
+    if database is not None:
+        app.state.database = database
 
     # Probes first: they are matched before the API's routes, so they stay cheap under load.
     app.include_router(health_router)
@@ -177,12 +157,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     install_docs(app)
     install_console(app, settings)
 
-    app.add_middleware(RetryTransientMiddleware)
-    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(BasePathAliasMiddleware)
+    app.add_middleware(ApiPathMiddleware)
     return app
 
 

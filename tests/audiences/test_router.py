@@ -131,7 +131,10 @@ class TestCreateAudience:
         assert response.json()["message"] == "Maximum of audiences exceeded"
 
     async def test_wrong_types_are_a_400_naming_the_field(self, tenant: Tenant, base: str):
-        response = await tenant.client.post(f"{base}/audience", json={"externalId": "a", "name": 5})
+        # A number is taken as a string (as the vendor does); a list is not a name.
+        response = await tenant.client.post(
+            f"{base}/audience", json={"externalId": "a", "name": ["A"]}
+        )
         assert response.status_code == 400
         assert response.json()["errorType"] == "INVALID_PARAMS"
         assert "name" in response.json()["message"]

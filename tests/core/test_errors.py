@@ -31,7 +31,7 @@ class TestEnvelope:
         app.state.settings = app.state.settings.model_copy(update={"max_json_body_bytes": 100})
         body = {"externalId": "a", "name": "n" * 200}
         # The limit is read when the app is built, so build the check against a fresh app.
-        small = create_app(app.state.settings, engine=app.state.engine)
+        small = create_app(app.state.settings, app.state.database)
         small.dependency_overrides = app.dependency_overrides
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=small, raise_app_exceptions=False),
@@ -102,10 +102,11 @@ class TestTransactions:
     async def test_a_failing_commit_never_answers_2xx(
         self, tenant: Tenant, session: AsyncSession, monkeypatch
     ):
-        async def failing_commit() -> None:
+        async def failing_commit(_self: AsyncSession) -> None:
             raise OperationalError("COMMIT", {}, Exception("connection lost"))
 
-        monkeypatch.setattr(session, "commit", failing_commit)
+        # The request's own session (the app makes it), not the test's.
+        monkeypatch.setattr(AsyncSession, "commit", failing_commit)
         response = await tenant.client.post(
             "/integrationservice/audience", json={"externalId": "a", "name": "A"}
         )

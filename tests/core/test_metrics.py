@@ -1,5 +1,6 @@
 """/metrics in Prometheus format: requests by route and status with latency, members written."""
 
+import asyncio
 import re
 
 import httpx
@@ -26,11 +27,18 @@ async def test_requests_and_members_written_are_counted(tenant: Tenant, http: ht
     await add_members(tenant.client, "a", ["c1", "c2"])
     await tenant.client.get("/integrationservice/audience/a")
     await tenant.client.get("/integrationservice/audience/missing")
-    response = await http.get("/metrics")
+    route = "/audience/{externalId}"  # the route as declared, whichever base path was used
+    # A request is counted as its response ends, which the client may see a moment before.
+    for _ in range(50):
+        response = await http.get("/metrics")
+        after = response.text
+        if sample(after, "audiences_http_requests_total", route=route, status="404") > sample(
+            before, "audiences_http_requests_total", route=route, status="404"
+        ):
+            break
+        await asyncio.sleep(0.05)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    after = response.text
-    route = "/audience/{externalId}"  # the route as declared, whichever base path was used
     for status, expected in (("200", 1), ("404", 1)):
         grown = sample(after, "audiences_http_requests_total", route=route, status=status) - sample(
             before, "audiences_http_requests_total", route=route, status=status

@@ -1,23 +1,22 @@
-"""Deadlocks and serialization failures are run again inside, never answered to the client
-while the work can still succeed: whole JSON requests, and bulk statements from a savepoint."""
+"""Deadlocks and serialization failures: a bulk statement after a streamed upload is run again
+from a savepoint; any other request is answered 503 with Retry-After, with nothing done."""
 
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from audiences.core.auth import CurrentPrincipal
+from audiences.api.routing import ApiRoute
+from audiences.auth.dependencies import CurrentPrincipal
 from audiences.core.db import SessionDep
-from audiences.core.retry import ATTEMPTS, retry_statement
+from audiences.core.retry import retry_statement
 from audiences.folders import service as folders_service
 from audiences.folders.schemas import FolderWrite
 from tests.conftest import Committed, Tenant
-from tests.core.test_auth import HOST, hand_signed_header
 
 API = "/integrationservice"
 # A genuine PostgreSQL error with the deadlock's SQLSTATE, raised through the real driver.
@@ -36,7 +35,7 @@ class Flaky(BaseModel):
 def flaky_app(app):  # type: ignore[no-untyped-def]
     """Adds a route that writes a folder, then fails `failures` times with a transient error."""
     calls: list[str] = []
-    router = APIRouter()
+    router = APIRouter(route_class=ApiRoute)
 
     @router.post(f"{API}/flaky")
     async def flaky(
@@ -58,58 +57,34 @@ async def folder_names(session: AsyncSession, account_id: int) -> list[str]:
     return [f.name for f in await folders_service.list_folders(session, account_id)]
 
 
-class TestWholeRequests:
-    async def test_a_request_that_deadlocks_is_run_again_and_done_once(
+class TestTransientConflicts:
+    async def test_a_json_write_that_deadlocks_is_a_503_to_retry_and_leaves_nothing(
         self, tenant: Tenant, app, session: AsyncSession
     ):
         calls = flaky_app(app)
-        response = await tenant.client.post(f"{API}/flaky", json={"name": "once", "failures": 2})
-        assert response.status_code == 200, response.text
-        assert response.json() == {"attempts": 3}
-        assert calls == ["once"] * 3  # the same body each time
-        assert "x-audiences-transient" not in response.headers
-        assert await folder_names(session, tenant.account_id) == ["once"]
-
-    async def test_serialization_failures_are_run_again_too(
-        self, tenant: Tenant, app, session: AsyncSession
-    ):
-        flaky_app(app)
-        response = await tenant.client.post(
-            f"{API}/flaky", json={"name": "serial", "failures": 1, "sqlstate": "40001"}
-        )
-        assert response.status_code == 200, response.text
-        assert await folder_names(session, tenant.account_id) == ["serial"]
-
-    async def test_an_oauth_request_run_again_does_not_spend_its_nonce_twice(
-        self, tenant: Tenant, app, session: AsyncSession
-    ):
-        flaky_app(app)
-        url = f"{HOST}{API}/flaky"
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=HOST
-        ) as client:
-            headers = hand_signed_header("POST", url, tenant.key, tenant.secret)
-            response = await client.post(
-                url, json={"name": "signed", "failures": 1}, headers=headers
-            )
-            assert response.status_code == 200, response.text
-            # The nonce is spent: the same signed request again is a replay.
-            replay = await client.post(url, json={"name": "again", "failures": 0}, headers=headers)
-            assert replay.status_code == 401
-        assert await folder_names(session, tenant.account_id) == ["signed"]
-
-    async def test_when_conflicts_persist_the_answer_is_a_503_to_retry_and_nothing_is_left(
-        self, tenant: Tenant, app, session: AsyncSession
-    ):
-        calls = flaky_app(app)
-        response = await tenant.client.post(f"{API}/flaky", json={"name": "never", "failures": 99})
+        response = await tenant.client.post(f"{API}/flaky", json={"name": "once", "failures": 1})
         assert response.status_code == 503
         assert response.json()["errorType"] == "BACKEND_EXCEPTION"
         assert "retry" in response.json()["message"]
         assert response.headers["retry-after"] == "1"
-        assert "x-audiences-transient" not in response.headers
-        assert len(calls) == ATTEMPTS
+        assert calls == ["once"]  # run once: no request is replayed inside
         assert await folder_names(session, tenant.account_id) == []
+
+    async def test_a_serialization_failure_is_a_503_too(self, tenant: Tenant, app):
+        flaky_app(app)
+        response = await tenant.client.post(
+            f"{API}/flaky", json={"name": "serial", "failures": 1, "sqlstate": "40001"}
+        )
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+
+    async def test_the_client_retry_then_succeeds(self, tenant: Tenant, app, session: AsyncSession):
+        flaky_app(app)
+        first = await tenant.client.post(f"{API}/flaky", json={"name": "again", "failures": 1})
+        assert first.status_code == 503
+        second = await tenant.client.post(f"{API}/flaky", json={"name": "again", "failures": 1})
+        assert second.status_code == 200, second.text
+        assert await folder_names(session, tenant.account_id) == ["again"]
 
 
 class TestSavepoints:
@@ -215,7 +190,7 @@ class TestRealDeadlocks:
         assert await deadlocks_since(committed, before), "no deadlock: the test proves nothing"
         return response
 
-    async def test_a_contact_list_that_deadlocks_is_answered_as_if_nothing_happened(
+    async def test_a_contact_list_that_deadlocks_is_a_503_to_retry_with_nothing_done(
         self, committed: Committed, holder: AsyncConnection
     ):
         await self.contacts(committed, "list")
@@ -232,11 +207,13 @@ class TestRealDeadlocks:
             "list",
             lambda: committed.client.post(f"{API}/contact/list", json=body),
         )
-        assert response.status_code == 200, response.text
-        assert [r["code"] for r in response.json()] == ["OK", "OK"]
-        for external_id, name in (("list-a", "Ann"), ("list-b", "Bob")):
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "1"
+        for external_id in ("list-a", "list-b"):
             contact = (await committed.client.get(f"{API}/contact/{external_id}")).json()
-            assert contact["properties"]["firstName"] == name
+            assert "firstName" not in contact["properties"]
+        retried = await committed.client.post(f"{API}/contact/list", json=body)
+        assert [r["code"] for r in retried.json()] == ["OK", "OK"]
 
     async def test_a_bulk_import_that_deadlocks_runs_its_statement_again(
         self, committed: Committed, holder: AsyncConnection

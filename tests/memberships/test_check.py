@@ -1,28 +1,22 @@
 """The membership check, the hottest read: its statement rides along with the credential
 look-up (one round trip), and answers only for the signer's own account."""
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from audiences.accounts import repository as accounts_repository
+from audiences.auth import repository as auth_repository
+from audiences.core.db import HotStatement
 from audiences.memberships import bulk_repository
 from tests.conftest import Tenant, make_tenant
-from tests.core.test_auth import requests_oauthlib_header
 from tests.factories import add_members, make_audience, make_contacts
+from tests.oauth import requests_oauthlib_header
 
 HOST = "http://testserver"
-
-
-@pytest.fixture
-async def anonymous(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=HOST
-    ) as client:
-        yield client
 
 
 @pytest.fixture
@@ -34,13 +28,24 @@ async def member(tenant: Tenant) -> Tenant:
 
 
 @pytest.fixture
-def no_second_statement(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fails the test if the check runs its statement after authentication instead of with it."""
+def no_second_statement(
+    monkeypatch: pytest.MonkeyPatch, connection: AsyncConnection
+) -> Iterator[list[str]]:
+    """Fails the test if a check takes more than the credential look-up's one statement."""
+    statements: list[str] = []
+    first = HotStatement.first
 
-    async def refuse(*_args: Any) -> None:
-        raise AssertionError("the membership was read in a second round trip")
+    async def counted(self: HotStatement, *args: Any) -> Any:
+        statements.append(self.sql)
+        return await first(self, *args)
 
-    monkeypatch.setattr(bulk_repository, "companion_alone", refuse)
+    def executed(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    monkeypatch.setattr(HotStatement, "first", counted)
+    event.listen(connection.sync_engine, "before_cursor_execute", executed)
+    yield statements
+    event.remove(connection.sync_engine, "before_cursor_execute", executed)
 
 
 async def signed_get(
@@ -54,10 +59,12 @@ async def signed_get(
 @pytest.mark.usefixtures("no_second_statement")
 class TestOneRoundTrip:
     async def test_a_member_is_answered_from_the_credential_look_up(
-        self, member: Tenant, anonymous: httpx.AsyncClient
+        self, member: Tenant, anonymous: httpx.AsyncClient, no_second_statement: list[str]
     ):
+        no_second_statement.clear()
         response = await signed_get(anonymous, member, "/audience/a/contact/c1")
         assert response.status_code == 200, response.text
+        assert len(no_second_statement) == 1, no_second_statement
         body = response.json()
         assert body["externalId"] == "c1"
         assert body["email"] == "c1@example.com"
@@ -129,37 +136,36 @@ class TestOnlyTheSignersAccount:
 
 
 class TestRepository:
-    async def test_the_companion_row_comes_with_the_credential(
+    async def test_the_membership_row_comes_with_the_credential(
         self, member: Tenant, connection: AsyncConnection
     ):
         params = bulk_repository.membership_params("a", "c1")
-        found = await accounts_repository.find_credential(
-            connection, member.key, "a-nonce", companion=(bulk_repository.MEMBERSHIP, params)
+        found = await auth_repository.find_credential(
+            connection,
+            member.key,
+            "a-nonce",
+            query=bulk_repository.MEMBERSHIP_CHECK,
+            extra_params=params,
         )
         assert found.credential is not None
         assert found.credential.account_id == member.account_id
         assert found.fresh
-        assert found.companion.external_id == "c1"
-        assert found.companion.added_at is not None
+        membership = bulk_repository.membership_of(found.extra)
+        assert membership is not None
+        assert membership.external_id == "c1"
+        assert membership.added_at is not None
 
-    async def test_an_unknown_key_finds_no_companion_row(self, member: Tenant, connection):
+    async def test_an_unknown_key_finds_no_membership(self, member: Tenant, connection):
         params = bulk_repository.membership_params("a", "c1")
-        found = await accounts_repository.find_credential(
-            connection, "no-such-key", "a-nonce", companion=(bulk_repository.MEMBERSHIP, params)
+        found = await auth_repository.find_credential(
+            connection,
+            "no-such-key",
+            "a-nonce",
+            query=bulk_repository.MEMBERSHIP_CHECK,
+            extra_params=params,
         )
         assert found.credential is None
-        assert found.companion is None
-
-    async def test_alone_it_reads_the_given_account(self, member: Tenant, connection):
-        params = bulk_repository.membership_params("a", "c1")
-        row = await accounts_repository.companion_alone(
-            connection, bulk_repository.MEMBERSHIP, member.account_id, params
-        )
-        assert row.external_id == "c1"
-        elsewhere = await accounts_repository.companion_alone(
-            connection, bulk_repository.MEMBERSHIP, member.account_id + 1_000_000, params
-        )
-        assert elsewhere is None
+        assert bulk_repository.membership_of(found.extra) is None
 
     async def test_the_member_is_found_by_its_whole_key_whatever_the_statistics(
         self, member: Tenant, connection: AsyncConnection
@@ -168,11 +174,16 @@ class TestRepository:
         # look the member up by account, audience and contact, not scan the audience.
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        params = {**bulk_repository.membership_params("a", "c1"), "account_id": member.account_id}
+        params = {
+            **bulk_repository.membership_params("a", "c1"),
+            "consumer_key": member.key,
+            "nonce": "plan",
+        }
         async with driver.cursor() as cursor:
             await cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             await cursor.execute(
-                "EXPLAIN (COSTS OFF) " + bulk_repository.MEMBERSHIP.alone.pyformat, params
+                "EXPLAIN (COSTS OFF) " + bulk_repository.MEMBERSHIP_CHECK.by_nonce.pyformat,
+                params,
             )
             plan = "\n".join(row[0] for row in await cursor.fetchall())
         member_scan = plan[plan.index("audience_members") :]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from tests.oauth import OAuth1
 from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server
-from tests.server.signing import OAuth1
 
 CLIENTS = 16
 CONTACTS_EACH = 30

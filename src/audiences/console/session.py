@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from audiences.accounts import repository as accounts_repository
-from audiences.core.auth import AUDIENCE_PRODUCTS, Principal
+from audiences.auth import service as auth_service
+from audiences.auth.service import AUDIENCE_PRODUCTS, Principal
 from audiences.core.db import SessionDep
 
 PREFIX = "/console"
@@ -74,12 +74,11 @@ async def console_principal(request: Request, session: SessionDep) -> Principal:
     consumer_key = request.session.get("key")
     if not consumer_key:
         raise SignInRequired()
-    found = await accounts_repository.find_credential(await session.connection(), consumer_key)
-    credential = found.credential
-    if credential is None or not AUDIENCE_PRODUCTS.intersection(credential.products):
+    principal = await auth_service.active_principal(await session.connection(), consumer_key)
+    if principal is None or not AUDIENCE_PRODUCTS.intersection(principal.products):
         request.session.clear()
         raise SignInRequired()
-    return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
+    return principal
 
 
 ConsolePrincipal = Annotated[Principal, Depends(console_principal)]

@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from audiences.api.routing import ApiRoute
+from audiences.auth.dependencies import CurrentPrincipal
 from audiences.contacts import imports, service
 from audiences.contacts.errors import (
     ContactAlreadyExists,
@@ -23,11 +25,10 @@ from audiences.contacts.schemas import (
     ImportReport,
     PropertyRead,
 )
-from audiences.core.auth import CurrentPrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams
 from audiences.core.openapi import errors
-from audiences.core.routing import ApiRoute
+from audiences.core.settings import SettingsDep
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 
 router = APIRouter(prefix="/contact", tags=["Contacts"], route_class=ApiRoute)
@@ -85,6 +86,7 @@ OnErrorParam = Annotated[
 )
 async def import_contacts(
     request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     principal: CurrentPrincipal,
     purge: Annotated[bool, Query(description="Remove existing properties not given")] = False,
@@ -100,7 +102,7 @@ async def import_contacts(
         request.headers.get("content-type", ""),
         purge=purge,
         reject=onError == "reject",
-        max_lines=request.app.state.settings.max_upload_lines,
+        max_lines=settings.max_upload_lines,
     )
 
 

@@ -39,6 +39,7 @@ class ContactIn(BaseModel):
     are accepted and ignored, so a contact read can be written back."""
 
     model_config = ConfigDict(
+        coerce_numbers_to_str=True,
         extra="ignore",
         json_schema_extra={
             "example": {

@@ -6,6 +6,7 @@ import secrets
 import string
 
 from cryptography.fernet import Fernet, InvalidToken
+from starlette.requests import Request
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -52,3 +53,9 @@ class SecretBox:
             self._decrypted.clear()
         self._decrypted[token] = secret
         return secret
+
+
+def secret_box(request: Request) -> SecretBox:
+    """The application's box for consumer secrets."""
+    box: SecretBox = request.app.state.secret_box
+    return box

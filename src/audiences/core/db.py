@@ -3,6 +3,7 @@
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import psycopg
@@ -92,6 +93,66 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 READ_METHODS = ("GET", "HEAD")
 
+AuthConnect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where requests get their connections: a session for a write (one transaction), a session
+    for a read (autocommit: each statement its own snapshot, no BEGIN/COMMIT round trips), and
+    short autocommit connections for credential look-ups and nonces."""
+
+    write_sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+    auth_connect: AuthConnect
+    # The libpq URL, for connections of their own (an export streams on one).
+    url: str
+    engines: tuple[AsyncEngine, ...] = ()
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Database":
+        """Pools for the configured database. A pooled connection whose mode differs from its
+        engine's is switched on checkout and back on return, which costs more than the query on
+        the hottest reads: the request engine is autocommit, so that only writes switch."""
+        engine = create_engine(settings, isolation_level="AUTOCOMMIT")
+        writes = engine.execution_options(isolation_level="READ COMMITTED")
+        auth = create_auth_engine(settings)
+        url = libpq_url(engine.url.render_as_string(hide_password=False))
+        return cls(
+            create_sessionmaker(writes),
+            create_sessionmaker(engine),
+            auth.connect,
+            url,
+            (engine, auth),
+        )
+
+    @classmethod
+    def bound_to(cls, connection: AsyncConnection) -> "Database":
+        """Every session and look-up on one connection whose transaction the caller owns (the
+        tests': a request's commit only releases a savepoint, and the test rolls back)."""
+        sessions = async_sessionmaker(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,
+        )
+
+        @asynccontextmanager
+        async def connect() -> AsyncIterator[AsyncConnection]:
+            yield connection
+
+        url = libpq_url(connection.engine.url.render_as_string(hide_password=False))
+        return cls(sessions, sessions, connect, url)
+
+    async def close(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
+
+
+def database_of(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
 
 @asynccontextmanager
 async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
@@ -109,17 +170,15 @@ async def request_transaction(session: AsyncSession) -> AsyncIterator[AsyncSessi
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # Reads run without BEGIN/COMMIT round trips (each statement is its own snapshot); every
-    # other request is one transaction.
-    state = request.app.state
+    """The request's session: a read's runs each statement on its own; a write's is one
+    transaction."""
+    database = database_of(request)
     if request.method in READ_METHODS:
         # Nothing to commit: closing the session hands the connection back.
-        read_sessionmaker: async_sessionmaker[AsyncSession] = state.read_sessionmaker
-        async with read_sessionmaker() as session:
+        async with database.read_sessions() as session:
             yield session
         return
-    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
-    async with sessionmaker() as session, request_transaction(session):
+    async with database.write_sessions() as session, request_transaction(session):
         yield session
 
 
@@ -138,26 +197,6 @@ def create_auth_engine(settings: Settings) -> AsyncEngine:
             "options": "-c synchronous_commit=off -c client_connection_check_interval=2000",
         },
     )
-
-
-AuthConnect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
-
-
-async def get_auth_connect(
-    request: Request, session: Annotated[AsyncSession, Depends(get_session, scope="function")]
-) -> AuthConnect:
-    """Where the credential look-up (and nonce) runs: a read borrows its own session's
-    connection, which commits every statement at once anyway; a write uses a short auth
-    connection, since its session is one transaction that may roll back."""
-    if request.method in READ_METHODS:
-
-        @asynccontextmanager
-        async def borrowed() -> AsyncIterator[AsyncConnection]:
-            yield await session.connection()
-
-        return borrowed
-    connect: AuthConnect = request.app.state.auth_engine.connect
-    return connect
 
 
 async def _driver_of(connection: AsyncConnection) -> psycopg.AsyncConnection[Any]:
@@ -206,4 +245,3 @@ class HotStatement:
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed
 # commit can never be answered with a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-AuthConnectDep = Annotated[AuthConnect, Depends(get_auth_connect)]

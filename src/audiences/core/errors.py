@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -82,10 +83,10 @@ class BackendUnavailable(DomainError):
     error_type = "BACKEND_EXCEPTION"
     message = "The database is unavailable; try again shortly"
 
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": "1"})
 
-# Set on a transient conflict's response so RetryTransientMiddleware can run the request again;
-# the middleware removes it before anything reaches the client.
-TRANSIENT_MARKER = b"x-audiences-transient"
+
 # deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back, and running
 # it again will do.
 TRANSIENT_SQLSTATES = ("40P01", "40001")
@@ -97,7 +98,7 @@ class TransientConflict(DomainError):
     message = "The request conflicted with a concurrent one and was rolled back; retry it"
 
     def __init__(self) -> None:
-        super().__init__(headers={"Retry-After": "1", TRANSIENT_MARKER.decode(): "1"})
+        super().__init__(headers={"Retry-After": "1"})
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -220,6 +221,13 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     )
 
 
+async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("no database connection free within the pool timeout")
+    return error_response(
+        BackendUnavailable("Every database connection is busy; try again shortly")
+    )
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     return unexpected_error_response(exc)
 
@@ -243,6 +251,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

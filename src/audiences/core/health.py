@@ -3,9 +3,8 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audiences.core.db import SessionDep
+from audiences.core.db import SessionDep, database_of
 from audiences.core.migrate import head_revision
 
 router = APIRouter(include_in_schema=False)
@@ -28,12 +27,11 @@ async def healthz_database(session: SessionDep) -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the migrations' head."""
-    engine: AsyncEngine = request.app.state.engine
     expected = request.app.state.schema_head
     try:
-        async with engine.connect() as connection:
+        async with database_of(request).read_sessions() as session:
             current = (
-                await connection.execute(text("SELECT version_num FROM alembic_version"))
+                await session.execute(text("SELECT version_num FROM alembic_version"))
             ).scalar()
     except Exception as exc:
         return JSONResponse(

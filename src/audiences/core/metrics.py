@@ -3,6 +3,7 @@ database pool use. With several workers, each writes to files in PROMETHEUS_MULT
 server sets it) and /metrics sums them, so one scrape sees the whole host."""
 
 import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -66,3 +67,25 @@ async def metrics() -> Response:
     else:
         registry = DEFAULT_REGISTRY
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def forget_dead_workers() -> None:
+    """A worker that died (uvicorn's supervisor has replaced it) leaves its live gauges behind;
+    they must no longer be summed into /metrics. Run by each worker as it starts."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    pids = {path.stem.rsplit("_", 1)[-1] for path in Path(folder).glob("*_*.db")}
+    for pid in sorted(int(pid) for pid in pids if pid.isdigit()):
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

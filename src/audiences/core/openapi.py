@@ -1,5 +1,6 @@
 """OpenAPI details: declared error responses, servers for both base paths, offline Swagger UI."""
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from audiences.core.auth import SECURITY_SCHEMES
-from audiences.core.basepath import ALIASES, BASE
+from audiences.core.basepath import BASE_PATHS
 from audiences.core.errors import (
     BackendUnavailable,
     DomainError,
@@ -21,7 +21,25 @@ from audiences.core.errors import (
     TransientConflict,
 )
 
-BASE_PATHS = (BASE, *ALIASES)
+# Declared here rather than as dependencies, which would parse the header again on every
+# request (the route pipeline authenticates, api/routing.py).
+SECURITY_SCHEMES = {
+    "basicAuth": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "HTTP Basic: the consumer key as user name, the secret as password.",
+    },
+    "oauth1": {
+        "type": "http",
+        "scheme": "OAuth",
+        "description": (
+            "OAuth 1.0a one-legged, HMAC-SHA1 (RFC 5849), as Spotler client libraries sign: "
+            "`Authorization: OAuth oauth_consumer_key=..., oauth_nonce=..., "
+            "oauth_signature_method=HMAC-SHA1, oauth_timestamp=..., oauth_version=1.0, "
+            "oauth_signature=...`; no token. The JSON body is not signed."
+        ),
+    },
+}
 SWAGGER_STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
 STATIC_URL = "/static-docs"
 
@@ -59,14 +77,21 @@ def install_openapi(
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = get_openapi(
-                title=title,
-                version=version,
-                description=description,
-                routes=api.routes,
-                servers=[{"url": base} for base in BASE_PATHS],
-                tags=TAGS,
-            )
+            with warnings.catch_warnings():
+                # HEAD is served for every GET (as GET without a body) and left out of the
+                # document; its operations would repeat the GETs' ids.
+                warnings.filterwarnings("ignore", "Duplicate Operation ID")
+                document = get_openapi(
+                    title=title,
+                    version=version,
+                    description=description,
+                    routes=api.routes,
+                    servers=[{"url": base} for base in BASE_PATHS],
+                    tags=TAGS,
+                )
+            for item in document.get("paths", {}).values():
+                item.pop("head", None)
+            app.openapi_schema = document
             _summaries_from_docstrings(app.openapi_schema)
             _declare_security(app.openapi_schema)
         return app.openapi_schema

@@ -1,40 +1,154 @@
-"""The route class of every API route: a write is guarded by its Idempotency-Key, and after the
-handler has made its response, the callbacks registered for the request run before its
-transaction commits."""
+"""What a route declares about its requests (`RouteFacts`, read from `scope["route"]`), and the
+plain HTTP rules the API's route classes apply with them: methods and `Allow`, content
+negotiation, bounded bodies."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request, Response
-from fastapi.params import Depends as DependsParam
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
+from starlette._utils import get_route_path
+from starlette.datastructures import Headers
+from starlette.types import Message, Receive, Scope
 
-from audiences.core.commit import run_before_commit
-from audiences.idempotency.service import WRITE_METHODS, idempotency_guard
+from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams
 
 
-class ApiRoute(APIRoute):
-    def __init__(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        *,
-        methods: set[str] | list[str] | None = None,
-        dependencies: Sequence[DependsParam] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if methods and set(methods) & set(WRITE_METHODS):
-            # Only a write can carry an Idempotency-Key: reads, the hot paths, do not resolve
-            # the guard at all.
-            dependencies = [Depends(idempotency_guard), *(dependencies or ())]
-        super().__init__(path, endpoint, methods=methods, dependencies=dependencies, **kwargs)
+@dataclass(frozen=True)
+class RouteFacts:
+    """How a route's requests are handled. `streams_body`: the body is an upload that goes to
+    the database as it arrives (no size limit but the route's own); otherwise a body is JSON,
+    parsed whole and capped by `max_json_body_bytes`."""
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
-        handler = super().get_route_handler()
+    streams_body: bool = False
 
-        async def run(request: Request) -> Response:
-            response: Response = await handler(request)
-            await run_before_commit(request, response)
-            return response
 
-        return run
+JSON_BODY = RouteFacts()
+
+
+def route_facts(scope: Scope) -> RouteFacts:
+    """The facts of the route a request matched (JSON_BODY before routing)."""
+    facts = getattr(scope.get("route"), "facts", JSON_BODY)
+    return facts if isinstance(facts, RouteFacts) else JSON_BODY
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(scope: Scope, route_classes: type | tuple[type, ...]) -> str:
+    """The `Allow` header of the request's path: every method of every route of those classes
+    that serves the path (several routes share one path, one per method)."""
+    path = get_route_path(scope)
+    methods = {"OPTIONS"}
+    for context in iter_route_contexts(scope["app"].routes):
+        regex = getattr(context, "path_regex", None)
+        if isinstance(context.original_route, route_classes) and regex and regex.match(path):
+            methods.update(context.methods or ())
+    return ", ".join(sorted(methods, key=_METHOD_ORDER.index))
+
+
+class NotAcceptable(DomainError):
+    status = 406
+    error_type = "INVALID_PARAMS"
+    message = "This service answers in JSON only (Accept: application/json)"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    error_type = "INVALID_PARAMS"
+    message = "This service speaks JSON: send the request body as application/json"
+
+
+def _media_types(value: str) -> list[str]:
+    return [part.split(";")[0].strip().lower() for part in value.split(",") if part.strip()]
+
+
+def refuse_unacceptable(headers: Headers) -> None:
+    """An Accept header that admits only XML cannot be answered: 406."""
+    accepted = _media_types(headers.get("accept", ""))
+    if accepted and all("xml" in media for media in accepted):
+        raise NotAcceptable()
+
+
+def single_content_type(scope: Scope) -> str:
+    """The request's one media type, lower case ("" when none); two Content-Type headers are
+    refused, since one reader could use one and another the other."""
+    values = [value for name, value in scope.get("headers", ()) if name == b"content-type"]
+    if len(values) > 1:
+        raise InvalidParams("Send one Content-Type header, not several")
+    if not values:
+        return ""
+    value: bytes = values[0]
+    return value.decode("latin-1").split(";")[0].strip().lower()
+
+
+FORM = "application/x-www-form-urlencoded"
+# Bodies that real clients send with JSON in them: no type at all (a TypeScript client), a text
+# type (browsers' fetch sends text/plain for a string), form encoding (curl -d, PHP's curl) and
+# octet-stream. They are read as JSON.
+_JSON_BY_CONTENT = ("", "text/plain", "text/json", "text/x-json", FORM, "application/octet-stream")
+
+
+def json_media_type(media: str) -> bool:
+    """Whether a body of this media type is read as JSON (XML and others are refused)."""
+    if "xml" in media:
+        return False
+    return (
+        media in _JSON_BY_CONTENT
+        or media == "application/json"
+        or media.endswith("+json")
+        or media.startswith("text/")
+    )
+
+
+def as_json_request(scope: Scope) -> Scope:
+    """The scope with its Content-Type made application/json (FastAPI parses JSON only then)."""
+    headers = [(name, value) for name, value in scope["headers"] if name != b"content-type"]
+    headers.append((b"content-type", b"application/json"))
+    return {**scope, "headers": headers}
+
+
+def declared_length(headers: Headers) -> int | None:
+    value = headers.get("content-length")
+    return int(value) if value is not None and value.isdigit() and len(value) < 20 else None
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, refused (413) as soon as it passes `limit`; None if the client left."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"The request body exceeds {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over `body` whole, then waits on the client as `receive` does."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def without_body(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Response headers for an answer to HEAD made from a streamed GET (no length known)."""
+    return [(name, value) for name, value in headers if name not in (b"content-length",)]
+
+
+def path_params_of(scope: Scope) -> dict[str, Any]:
+    params: dict[str, Any] = scope.get("path_params", {})
+    return params

@@ -1,8 +1,10 @@
 """Settings, read from the environment (prefix `AUDIENCES_`) only when asked for."""
 
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
+from fastapi import Depends, Request
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -74,3 +76,12 @@ def parse_products(value: str) -> list[str]:
     if not products:
         raise ValueError("at least one product is required")
     return products
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the application was made with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -213,7 +213,8 @@ async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterato
         try:
             pending += decoder.decode(chunk)
         except UnicodeDecodeError as exc:
-            raise InvalidParams(f"Line {number + 1} is not valid UTF-8") from exc
+            bad = number + 1 + chunk[: exc.start].count(b"\n")
+            raise InvalidParams(f"Line {bad} is not valid UTF-8") from exc
         *complete, pending = pending.split("\n")
         for line in complete:
             number += 1

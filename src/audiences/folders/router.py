@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.schemas import AudienceRead
-from audiences.core.auth import AudiencePrincipal
+from audiences.auth.dependencies import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
-from audiences.core.routing import ApiRoute
 from audiences.folders import service
 from audiences.folders.errors import FolderNameTaken, FolderNotEmpty, FolderNotFound, FolderTooDeep
 from audiences.folders.schemas import DynamicLists, FolderMove, FolderRead, Folders, FolderWrite

@@ -2,14 +2,14 @@
 
 from fastapi import APIRouter, Request
 
+from audiences.api.routing import ApiRoute
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
-from audiences.core.auth import AudiencePrincipal
+from audiences.auth.dependencies import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
-from audiences.core.routing import ApiRoute
 from audiences.history import service
 from audiences.history.schemas import History
 

@@ -3,17 +3,17 @@ the same key (within 24 hours) answers the stored response without doing the wor
 the same key with a different request is refused."""
 
 import hashlib
-from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audiences.core.auth import Principal, authenticate
+from audiences.auth.dependencies import CurrentPrincipal
 from audiences.core.basepath import client_path
 from audiences.core.commit import before_commit
 from audiences.core.db import SessionDep
 from audiences.core.errors import DomainError
-from audiences.core.limits import is_streamed
+from audiences.core.routing import route_facts
 from audiences.core.validation import has_control_characters, storable_text
 from audiences.idempotency import repository
 
@@ -47,7 +47,7 @@ async def _fingerprint(request: Request) -> str:
     digest = hashlib.sha256()
     for part in (request.method, client_path(request), str(request.query_params)):
         digest.update(part.encode() + b"\x00")
-    if is_streamed(request.method, request.url.path):
+    if route_facts(request.scope).streams_body:
         # A streamed upload cannot be read twice: its declared size and type stand in for it.
         for header in ("content-type", "content-length"):
             digest.update(request.headers.get(header, "").encode() + b"\x00")
@@ -59,7 +59,7 @@ async def _fingerprint(request: Request) -> str:
 async def idempotency_guard(
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(authenticate)],
+    principal: CurrentPrincipal,
 ) -> None:
     """Claims the request's Idempotency-Key, or answers the response stored under it."""
     key = request.headers.get(HEADER)
@@ -105,3 +105,8 @@ async def replayed_response(_request: Request, exc: Exception) -> Response:
         media_type=exc.content_type,
         headers={"Idempotent-Replayed": "true"},
     )
+
+
+async def purge_expired(connection: AsyncConnection) -> None:
+    """Keys are kept for a day."""
+    await repository.purge(connection, RETENTION_SECONDS)

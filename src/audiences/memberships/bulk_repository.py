@@ -4,6 +4,7 @@ Uploaded ids are first COPYed into the temporary table `upload_ids` (core/upload
 request's connection; every statement here is set-based over it."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences.accounts.repository import Companion, companion_alone
+from audiences.auth.repository import CredentialQuery
 
 STAGING = "upload_ids"
 SAMPLE_SIZE = 1000
@@ -223,10 +224,10 @@ async def member_page(
 
 
 # The membership check's one statement, run in the credential look-up's round trip
-# (core/auth.py): `c` is the caller's account.
+# (auth/repository.py): `c` is the caller's account.
 # The member is looked up by its whole primary key in a subquery: as a join, a plan made while
 # the table's statistics were stale (a freshly filled audience) scanned every member.
-MEMBERSHIP = Companion(
+MEMBERSHIP_CHECK = CredentialQuery.build(
     """
     SELECT a.audience_id, ct.external_id, ct.email,
            (SELECT m.added_at FROM audience_members m
@@ -239,17 +240,26 @@ MEMBERSHIP = Companion(
 )
 
 
+@dataclass(frozen=True)
+class Membership:
+    """What the check found: the audience, and the contact with the time it was added (None
+    for a contact that is not a member, or unknown)."""
+
+    audience_id: int
+    external_id: str | None
+    email: str | None
+    added_at: datetime | None
+
+
 def membership_params(audience_external_id: str, contact_external_id: str) -> dict[str, Any]:
     return {"audience": audience_external_id, "contact": contact_external_id}
 
 
-async def membership(
-    session: AsyncSession, account_id: int, audience_external_id: str, contact_external_id: str
-) -> Any:
-    """None when the audience is unknown, else a row whose added_at is None when the contact
-    is not a member."""
-    params = membership_params(audience_external_id, contact_external_id)
-    return await companion_alone(await session.connection(), MEMBERSHIP, account_id, params)
+def membership_of(row: Any) -> Membership | None:
+    """The check's row as the credential look-up answered it (None: no such audience)."""
+    if row is None or row.audience_id is None:
+        return None
+    return Membership(row.audience_id, row.external_id, row.email, row.added_at)
 
 
 # Streamed straight from COPY: the server never holds more than one chunk.

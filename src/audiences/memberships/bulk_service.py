@@ -12,7 +12,6 @@ from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
 from audiences.core import metrics
-from audiences.core.auth import CompanionRow
 from audiences.core.db import driver_connection
 from audiences.core.errors import InvalidParams
 from audiences.core.timeutil import epoch_ms, from_epoch_ms
@@ -187,26 +186,15 @@ async def member_page(
     return members, rows[-1].contact_id if rows else None
 
 
-async def check_member(
-    session: AsyncSession,
-    account_id: int,
-    audience_external_id: str,
-    contact_external_id: str,
-    prefetched: CompanionRow | None = None,
-) -> Member:
-    """The membership of one contact, or a 404 (unknown audience, or not a member); read
-    during authentication when `prefetched`."""
-    if prefetched is not None:
-        row = prefetched.row
-    else:
-        row = await bulk_repository.membership(
-            session, account_id, audience_external_id, contact_external_id
-        )
-    if row is None:
+def check_member(found: bulk_repository.Membership | None) -> Member:
+    """The membership of one contact, or a 404 (unknown audience, or not a member)."""
+    if found is None:
         raise AudienceNotFound()
-    if row.added_at is None:
+    if found.added_at is None or found.external_id is None:
         raise NotAMember()
-    return Member(externalId=row.external_id, email=row.email, addedAt=epoch_ms(row.added_at) or 0)
+    return Member(
+        externalId=found.external_id, email=found.email, addedAt=epoch_ms(found.added_at) or 0
+    )
 
 
 async def export_members(database_url: str, audience: Audience) -> AsyncIterator[bytes]:

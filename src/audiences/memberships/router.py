@@ -1,19 +1,20 @@
 """Membership calls, as the vendor's /audience/{externalId}/contact resource."""
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from audiences.api.routing import ApiRoute, UploadRoute, route
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
-from audiences.core.auth import AudiencePrincipal, companion_row, rides_with_credentials
-from audiences.core.db import SessionDep, libpq_url
+from audiences.auth.dependencies import AudiencePrincipal, authenticated
+from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
-from audiences.core.routing import ApiRoute
+from audiences.core.settings import SettingsDep
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 from audiences.memberships import bulk_repository, bulk_service, service
 from audiences.memberships.errors import (
@@ -60,32 +61,45 @@ async def export_members(
     audience = await audiences_service.get_audience(session, principal.account_id, externalId)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
     return StreamingResponse(
-        bulk_service.export_members(libpq_url(request.app.state.settings.database_url), audience),
+        bulk_service.export_members(database_of(request).url, audience),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )
 
 
-@router.get(
+class MembershipCheckRoute(ApiRoute):
+    """The membership check, the hottest read: its one statement rides with the credential
+    look-up, so a check is a single round trip to the database."""
+
+    credential_query = bulk_repository.MEMBERSHIP_CHECK
+
+    def credential_params(self, path_params: dict[str, Any]) -> dict[str, Any]:
+        return bulk_repository.membership_params(
+            path_params["externalId"], path_params["contactExternalId"]
+        )
+
+
+def checked_membership(request: Request) -> bulk_repository.Membership | None:
+    """What the check's statement found while the caller was authenticated."""
+    return bulk_repository.membership_of(authenticated(request).extra)
+
+
+@route(
+    router,
     "/{externalId}/contact/{contactExternalId}",
+    MembershipCheckRoute,
+    methods=["GET"],
     response_model=Member,
     responses=errors(ProductNotFound, AudienceNotFound, NotAMember),
-)
-@rides_with_credentials(
-    bulk_repository.MEMBERSHIP,
-    lambda path: bulk_repository.membership_params(path["externalId"], path["contactExternalId"]),
 )
 async def check_member(
     externalId: str,
     contactExternalId: str,
-    request: Request,
-    session: SessionDep,
     principal: AudiencePrincipal,
+    found: Annotated[bulk_repository.Membership | None, Depends(checked_membership)],
 ) -> Member:
     """Whether a contact is a member: 200 with its addedAt, else 404."""
-    return await bulk_service.check_member(
-        session, principal.account_id, externalId, contactExternalId, companion_row(request)
-    )
+    return bulk_service.check_member(found)
 
 
 @router.post(
@@ -100,12 +114,13 @@ async def add_members(
     externalId: str,
     body: ChangeContactsAudienceRequest,
     request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     principal: AudiencePrincipal,
 ) -> Response:
     """Add contacts to an audience (at most 2500 ids). Atomic: if any contact is unknown,
     nothing is added and every unknown id is listed."""
-    limit = request.app.state.settings.max_batch_ids
+    limit = settings.max_batch_ids
     await service.add_members(session, principal.account_id, externalId, body.contacts, limit)
     return Response(status_code=204)
 
@@ -119,6 +134,7 @@ async def add_members(
 async def remove_members(
     externalId: str,
     request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     principal: AudiencePrincipal,
     body: Annotated[
@@ -128,7 +144,7 @@ async def remove_members(
 ) -> Response:
     """Remove contacts from an audience (at most 2500 ids); without a body, empty it.
     Unknown ids and non-members are ignored."""
-    limit = request.app.state.settings.max_batch_ids
+    limit = settings.max_batch_ids
     contacts = body.contacts if body is not None else None
     await service.remove_members(session, principal.account_id, externalId, contacts, limit)
     return Response(status_code=204)
@@ -165,8 +181,11 @@ UnknownParam = Annotated[
 ]
 
 
-@router.post(
+@route(
+    router,
     "/{externalId}/contact/import",
+    UploadRoute,
+    methods=["POST"],
     response_model=ImportReport,
     openapi_extra={"requestBody": _UPLOAD_BODY},
     responses=errors(*_UPLOAD_ERRORS),
@@ -174,12 +193,12 @@ UnknownParam = Annotated[
 async def import_members(
     externalId: str,
     request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     principal: AudiencePrincipal,
     unknown: UnknownParam = "reject",
 ) -> ImportReport:
     """Add millions of contacts to an audience from a streamed upload, in one transaction."""
-    settings = request.app.state.settings
     return await bulk_service.import_members(
         session,
         principal.account_id,
@@ -191,8 +210,11 @@ async def import_members(
     )
 
 
-@router.put(
+@route(
+    router,
     "/{externalId}/contact",
+    UploadRoute,
+    methods=["PUT"],
     response_model=ReplaceReport,
     openapi_extra={"requestBody": _UPLOAD_BODY},
     responses=errors(*_UPLOAD_ERRORS),
@@ -200,6 +222,7 @@ async def import_members(
 async def replace_members(
     externalId: str,
     request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     principal: AudiencePrincipal,
     unknown: UnknownParam = "reject",
@@ -209,7 +232,6 @@ async def replace_members(
 ) -> ReplaceReport:
     """Make the audience's members exactly the uploaded set, atomically: readers see the old
     set or the new one, never a mix."""
-    settings = request.app.state.settings
     return await bulk_service.replace_members(
         session,
         principal.account_id,

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
-from audiences.core.auth import AudiencePrincipal
+from audiences.auth.dependencies import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
-from audiences.core.routing import ApiRoute
 from audiences.platform.automailers import service
 from audiences.platform.automailers.errors import AutomailerNotFound, AutomailerStopped
 from audiences.platform.automailers.schemas import (

@@ -28,6 +28,7 @@ class AutomailerCreate(BaseModel):
     was added, until `lastSendingMoment`."""
 
     model_config = ConfigDict(
+        coerce_numbers_to_str=True,
         extra="forbid",
         json_schema_extra={
             "example": {

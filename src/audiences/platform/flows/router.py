@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
+from audiences.auth.dependencies import AudiencePrincipal
 from audiences.contacts.errors import ContactNotFound
-from audiences.core.auth import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
-from audiences.core.routing import ApiRoute
 from audiences.platform.flows import service
 from audiences.platform.flows.errors import FlowNotFound, StepNotFound
 from audiences.platform.flows.schemas import Admission, FlowCreate, FlowRead, FlowUpdate

@@ -8,7 +8,7 @@ FlowStatus = Literal["draft", "active", "paused", "stopped"]
 
 
 class NodeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     id: str | None = Field(default=None, description="Keep an existing trigger or step's id on PUT")
     name: Name

@@ -2,13 +2,13 @@
 
 from fastapi import APIRouter, Request, Response
 
+from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
-from audiences.core.auth import AudiencePrincipal
+from audiences.auth.dependencies import AudiencePrincipal
 from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams, ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
-from audiences.core.routing import ApiRoute
 from audiences.platform.mailings import service
 from audiences.platform.mailings.errors import (
     MailingAudienceGone,

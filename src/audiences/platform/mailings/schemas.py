@@ -13,6 +13,7 @@ class MailingCreate(BaseModel):
     """A mailing to an audience, mailed with one permission."""
 
     model_config = ConfigDict(
+        coerce_numbers_to_str=True,
         extra="forbid",
         json_schema_extra={
             "example": {

@@ -16,7 +16,7 @@ Content = Annotated[str, Field(max_length=100_000), AfterValidator(_text)]
 
 
 class BlockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     name: Name
     content: Content

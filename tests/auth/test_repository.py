@@ -3,7 +3,7 @@
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audiences.accounts import repository
+from audiences.auth import repository
 from tests.conftest import Tenant
 
 

@@ -1,0 +1,180 @@
+"""The route classes of the API. Every API route is declared with one of them (a router's
+`route_class`), and the class is all there is to how its requests are handled, in this order:
+
+1. method: OPTIONS answers the path's methods; HEAD runs the GET without sending a body; any
+   other method the path lacks is a 405 that lists them (`Allow`);
+2. negotiation: an Accept that admits only XML is a 406; a JSON route refuses an XML (or other
+   non-JSON) body with 415, a body declared larger than `max_json_body_bytes` with 413, and two
+   Content-Type headers with 400;
+3. authentication (auth/service.py), before any of the body is read: a stranger's upload is
+   never read. Only a form-encoded body is read first (bounded), for the OAuth parameters it
+   may carry;
+4. a JSON body is read whole, up to `max_json_body_bytes` (413 past it), and parsed as JSON
+   whatever text type it came with; an upload route's body is left to its handler, which
+   streams it to the database;
+5. FastAPI: dependencies (the session, the Idempotency-Key guard of a write), the body's
+   validation, the handler;
+6. callbacks registered for before the commit (an idempotent answer stored with the work),
+   then the session's commit (its dependency), then the response.
+
+A new route needs nothing here: it picks `ApiRoute` (a JSON body, if any) or `UploadRoute`."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.params import Depends as DependsParam
+from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import Message, Receive, Scope, Send
+
+from audiences.auth import service as auth_service
+from audiences.auth.repository import CREDENTIAL, CredentialQuery
+from audiences.core import routing
+from audiences.core.commit import run_before_commit
+from audiences.core.credentials import secret_box
+from audiences.core.db import database_of
+from audiences.core.errors import BodyTooLarge
+from audiences.core.routing import JSON_BODY, RouteFacts
+from audiences.core.settings import app_settings
+from audiences.idempotency.service import WRITE_METHODS, idempotency_guard
+
+
+class ApiRoute(APIRoute):
+    """An API route whose body, if any, is JSON."""
+
+    facts: ClassVar[RouteFacts] = JSON_BODY
+    # The credential look-up; a route may extend it with a statement of its own (one round
+    # trip for both), whose parameters come from the path.
+    credential_query: ClassVar[CredentialQuery] = CREDENTIAL
+
+    def credential_params(self, path_params: dict[str, Any]) -> dict[str, Any] | None:
+        return None
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: set[str] | list[str] | None = None,
+        dependencies: Sequence[DependsParam] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if methods and set(methods) & set(WRITE_METHODS):
+            # Only a write can carry an Idempotency-Key: reads do not resolve the guard at all.
+            dependencies = [Depends(idempotency_guard), *(dependencies or ())]
+        super().__init__(path, endpoint, methods=methods, dependencies=dependencies, **kwargs)
+        if self.methods and "GET" in self.methods:
+            self.methods.add("HEAD")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method not in (self.methods or ()):
+            allowed = routing.allowed_methods(scope, ApiRoute)
+            if method == "OPTIONS":
+                await Response(status_code=204, headers={"Allow": allowed})(scope, receive, send)
+                return
+            raise HTTPException(405, headers={"Allow": allowed})
+        headers = Headers(scope=scope)
+        routing.refuse_unacceptable(headers)
+        request = Request(scope)
+        settings = app_settings(request)
+        takes_json = self.body_field is not None and not self.facts.streams_body
+        media = routing.single_content_type(scope)
+        limit = settings.max_json_body_bytes
+        if takes_json:
+            if not routing.json_media_type(media):
+                raise routing.UnsupportedMediaType()
+            declared = routing.declared_length(headers)
+            if declared is not None and declared > limit:
+                raise BodyTooLarge(f"The request body exceeds {limit} bytes")
+        form_body = None
+        if media == routing.FORM and not self.facts.streams_body:
+            form_body = await routing.read_body(receive, limit)
+            if form_body is None:
+                return  # the client went away
+            receive = routing.replay_body(_json_part(form_body), receive)
+        found = await auth_service.authenticate(
+            request,
+            database_of(request).auth_connect,
+            settings,
+            secret_box(request),
+            form_body,
+            self.credential_query,
+            self.credential_params(scope.get("path_params", {})),
+        )
+        scope.setdefault("state", {})["authenticated"] = found
+        if takes_json:
+            if form_body is None:
+                body = await routing.read_body(receive, limit)
+                if body is None:
+                    return
+                receive = routing.replay_body(body, receive)
+            scope = routing.as_json_request(scope)
+        if method == "HEAD":
+            send = _without_body(send)
+        await super().handle(scope, receive, send)
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            response: Response = await handler(request)
+            await run_before_commit(request, response)
+            if request.method == "HEAD" and isinstance(response, StreamingResponse):
+                # Answered without running the stream (an export would read every member).
+                head = Response(status_code=response.status_code)
+                head.raw_headers = routing.without_body(response.raw_headers)
+                return head
+            return response
+
+        return run
+
+
+class UploadRoute(ApiRoute):
+    """An API route whose body is an upload (ids or contacts, millions of lines): its handler
+    streams it to the database; no JSON limit applies, the handler's own line limit does."""
+
+    facts: ClassVar[RouteFacts] = RouteFacts(streams_body=True)
+
+
+def _json_part(form_body: bytes) -> bytes:
+    """What a form-encoded body gives the JSON parser: the body itself when it holds JSON
+    (curl -d), nothing when it held only OAuth parameters."""
+    stripped = form_body.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        return form_body
+    return b""
+
+
+def _without_body(send: Send) -> Send:
+    """An answer to HEAD: the GET's status and headers, no body."""
+
+    async def head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return head
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def route(
+    router: APIRouter, path: str, route_class: type[ApiRoute], *, methods: list[str], **kwargs: Any
+) -> Callable[[Endpoint], Endpoint]:
+    """Declares a route of `router` with a route class of its own (an upload, a route with its
+    own credential statement), as `@router.get` declares one with the router's."""
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(
+            path, endpoint, methods=methods, route_class_override=route_class, **kwargs
+        )
+        return endpoint
+
+    return declare
