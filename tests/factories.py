@@ -1,8 +1,13 @@
-"""Plain factory helpers that go through the API, as a client would."""
+"""Plain factory helpers that go through the API, as a client would, and readers of what the
+database holds."""
 
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import Tenant
 
 BASE = "/integrationservice"
 
@@ -143,3 +148,28 @@ async def make_message(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def member_ids(session: AsyncSession, tenant: Tenant, audience: str) -> set[str]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT c.external_id FROM audience_members m
+            JOIN audiences a ON a.account_id = m.account_id AND a.audience_id = m.audience_id
+            JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
+            WHERE m.account_id = :account AND a.external_id = :audience
+            """
+        ),
+        {"account": tenant.account_id, "audience": audience},
+    )
+    return {r[0] for r in rows}
+
+
+async def member_count(session: AsyncSession, tenant: Tenant, audience: str) -> int:
+    return int(
+        await session.scalar(
+            text("SELECT member_count FROM audiences WHERE account_id = :a AND external_id = :e"),
+            {"a": tenant.account_id, "e": audience},
+        )
+        or 0
+    )

@@ -8,8 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Tenant
-from tests.factories import add_members, make_audience, make_contacts
-from tests.memberships.test_router import member_count, member_ids
+from tests.factories import add_members, make_audience, make_contacts, member_count, member_ids
 
 API = "/integrationservice"
 

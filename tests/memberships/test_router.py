@@ -5,32 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Tenant
-from tests.factories import add_members, make_audience, make_contacts
-
-
-async def member_ids(session: AsyncSession, tenant: Tenant, audience: str) -> set[str]:
-    rows = await session.execute(
-        text(
-            """
-            SELECT c.external_id FROM audience_members m
-            JOIN audiences a ON a.account_id = m.account_id AND a.audience_id = m.audience_id
-            JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
-            WHERE m.account_id = :account AND a.external_id = :audience
-            """
-        ),
-        {"account": tenant.account_id, "audience": audience},
-    )
-    return {r[0] for r in rows}
-
-
-async def member_count(session: AsyncSession, tenant: Tenant, audience: str) -> int:
-    return int(
-        await session.scalar(
-            text("SELECT member_count FROM audiences WHERE account_id = :a AND external_id = :e"),
-            {"a": tenant.account_id, "e": audience},
-        )
-        or 0
-    )
+from tests.factories import add_members, make_audience, make_contacts, member_count, member_ids
 
 
 class TestAddMembers:

@@ -269,7 +269,7 @@ EXPORT = """
                to_char(m.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "addedAt"
         FROM audience_members m
         JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
-        WHERE m.account_id = {account_id} AND m.audience_id = {audience_id}
+        WHERE m.account_id = %(account_id)s AND m.audience_id = %(audience_id)s
     ) TO STDOUT WITH (FORMAT csv, HEADER)
 """
 
@@ -280,11 +280,11 @@ def export_members(
     """Streams the CSV to `put` in chunks of about 256 kB, on a synchronous connection of its
     own (called in a worker thread: PostgreSQL sends a message per row, which a plain loop
     forwards several times faster than an async one). Stops when `put` answers False."""
-    statement = EXPORT.format(account_id=int(account_id), audience_id=int(audience_id))
+    params = {"account_id": account_id, "audience_id": audience_id}
     with (
         psycopg.connect(database_url) as connection,
         connection.cursor() as cursor,
-        cursor.copy(statement) as copy,
+        cursor.copy(EXPORT, params) as copy,
     ):
         buffer = bytearray()
         for row in copy:
