@@ -111,3 +111,32 @@ class TestCopyIds:
     async def test_ndjson_of_another_shape_names_the_line(self, connection: AsyncConnection):
         with pytest.raises(InvalidParams, match="Line 2"):
             await staged(connection, UploadFormat.NDJSON, b'"a"\n42\n')
+
+
+class TestEndOfDataMarker:
+    """COPY's end-of-data line `\\.` is data in an upload: nothing after it is lost."""
+
+    @pytest.mark.parametrize(
+        "parts",
+        [
+            (b"u1\nu2\n\\.\nu3\nu4\n",),
+            (b"\\.\nu1\nu2\n\\.\nu3\nu4",),
+            (b"u1\nu2\n\\", b".\nu3\nu4\n"),
+            (b"u1\nu2\n", b"\\", b".", b"\nu3\r\nu4"),
+            (b"u1\r\nu2\r\n\\.\r\nu3\nu4\n\\.",),
+        ],
+    )
+    async def test_plain_uploads_stage_every_line(self, connection: AsyncConnection, parts):  # type: ignore[no-untyped-def]
+        values = await staged(connection, UploadFormat.PLAIN, *parts)
+        assert [v for v in values if v != "\\."] == ["u1", "u2", "u3", "u4"]
+        assert "\\." in values
+
+    async def test_a_line_that_only_starts_like_the_marker_is_kept_as_it_is(
+        self, connection: AsyncConnection
+    ):
+        values = await staged(connection, UploadFormat.PLAIN, b"\\.x\na\\.\n\\\\.\n")
+        assert values == ["\\.x", "a\\.", "\\\\."]
+
+    async def test_csv_uploads_stage_every_line(self, connection: AsyncConnection):
+        values = await staged(connection, UploadFormat.CSV, b"externalId\nc1\n\\.\nc2\n", b"c3\n")
+        assert values == ["c1", "\\.", "c2", "c3"]

@@ -252,6 +252,21 @@ class TestReplace:
         assert skipped.json()["unknown"] == 1
         assert await member_ids(session, five, "a") == {"c2"}
 
+    async def test_a_line_that_is_copys_end_marker_cuts_nothing_short(
+        self, five: Tenant, session: AsyncSession
+    ):
+        await add_members(five.client, "a", ["c1", "c2", "c3", "c4", "c5"])
+        body = "c1\nc2\n\\.\nc3\nc4\nc5"
+        refused = await upload(five.client, "PUT", "/audience/a/contact", body)
+        assert refused.status_code == 404
+        assert refused.json()["unknownSample"] == ["\\."]
+        assert await member_ids(session, five, "a") == {"c1", "c2", "c3", "c4", "c5"}
+        skipped = await upload(five.client, "PUT", "/audience/a/contact", body, unknown="skip")
+        assert skipped.status_code == 200
+        assert skipped.json()["unknown"] == 1
+        assert skipped.json()["removed"] == 0
+        assert await member_ids(session, five, "a") == {"c1", "c2", "c3", "c4", "c5"}
+
     async def test_a_replace_and_an_import_in_one_test_transaction(self, five: Tenant):
         assert (await upload(five.client, "PUT", "/audience/a/contact", "c1\n")).status_code == 200
         assert (

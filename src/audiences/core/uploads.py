@@ -126,11 +126,45 @@ async def _without_bom(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
+class _EndMarkerGuard:
+    """COPY in CSV format ends at a line that is exactly `\\.`, whatever follows: such a line
+    is written quoted instead (as data), so every line of an upload reaches the table. An
+    unfinished last line that may still become one (at most three bytes) is held back."""
+
+    _MARKER = re.compile(rb"(?<=\n)\\\.(?=\r?\n)")
+
+    def __init__(self, quoted: bytes) -> None:
+        self.quoted = quoted
+        self.held = b""
+        self.line_start = True
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self.held + chunk
+        starts_line = self.line_start or bool(self.held)
+        data = self._MARKER.sub(self.quoted, data)
+        if starts_line and (data.startswith((b"\\.\n", b"\\.\r\n"))):
+            data = self.quoted + data[2:]
+        tail = data[data.rfind(b"\n") + 1 :]
+        tail_starts_line = b"\n" in data or starts_line
+        if tail_starts_line and tail in (b"\\", b"\\.", b"\\.\r"):
+            self.held, data = tail, data[: len(data) - len(tail)]
+        else:
+            self.held = b""
+        if data:
+            self.line_start = data.endswith(b"\n")
+        return data
+
+    def finish(self) -> bytes:
+        held, self.held = self.held, b""
+        return self.quoted + held[2:] if held.startswith(b"\\.") else held
+
+
 async def _copy_plain(
     connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
 ) -> int:
     counter = _LineCounter(max_lines)
     statement = sql.SQL(_PLAIN_COPY).format(table=sql.Identifier(table))
+    guard = _EndMarkerGuard(b"\x01\\.\x01")
     line_start = True
     async with connection.cursor() as cursor:
         async with cursor.copy(statement) as copy:
@@ -143,7 +177,10 @@ async def _copy_plain(
                     chunk = chunk.lstrip(b"\n")
                 if chunk:
                     line_start = chunk.endswith(b"\n")
-                    await copy.write(chunk)
+                    if data := guard.feed(chunk):
+                        await copy.write(data)
+            if rest := guard.finish():
+                await copy.write(rest)
         return int(cursor.rowcount)
 
 
@@ -176,12 +213,16 @@ async def _copy_csv(
         sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(wide), columns)
     )
     statement = sql.SQL("COPY {} FROM STDIN WITH (FORMAT csv)").format(sql.Identifier(wide))
+    guard = _EndMarkerGuard(b'"\\."')
     async with connection.cursor() as cursor, cursor.copy(statement) as copy:
         counter.add(rest)
-        await copy.write(rest)
+        await copy.write(guard.feed(rest))
         async for chunk in chunks:
             counter.add(chunk)
-            await copy.write(chunk)
+            if data := guard.feed(chunk):
+                await copy.write(data)
+        if data := guard.finish():
+            await copy.write(data)
     staged = await connection.execute(
         sql.SQL("INSERT INTO {} (ext) SELECT {col} FROM {} WHERE {col} <> ''").format(
             sql.Identifier(table), sql.Identifier(wide), col=sql.Identifier(f"c{column}")
