@@ -1,6 +1,7 @@
 """A retried write with the same Idempotency-Key is done once."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,3 +124,30 @@ async def test_concurrent_retries_do_the_work_once(committed: Committed):
     assert {r.status_code for r in responses} == {204}
     events = (await client.get(f"{API}/audience/conc/history")).json()["events"]
     assert [e["operation"] for e in events].count("add_members") == 1
+
+
+async def test_a_different_upload_under_a_reused_key_is_refused(tenant: Tenant):
+    await make_contacts(tenant.client, ["c1", "c2"])
+    await make_audience(tenant.client, "a")
+    headers = {"Idempotency-Key": "imp-2", "content-type": "text/plain"}
+    url = f"{API}/audience/a/contact/import"
+    first = await tenant.client.post(url, content=b"c1\n", headers=headers)
+    assert first.json()["added"] == 1
+    # Same length, other bytes: not a retry of the first upload.
+    other = await tenant.client.post(url, content=b"c2\n", headers=headers)
+    assert other.status_code == 400
+    assert (
+        other.json()["message"] == "This Idempotency-Key was already used for a different request"
+    )
+
+    async def chunked() -> AsyncIterator[bytes]:
+        yield b"c1"
+        yield b"\n"
+
+    # The same bytes sent chunked (no length) are the same upload: answered as the first.
+    retry = await tenant.client.post(url, content=chunked(), headers=headers)
+    assert retry.status_code == 200
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    members = (await tenant.client.get(f"{API}/audience/a/contact")).json()["contacts"]
+    assert [m["externalId"] for m in members] == ["c1"]

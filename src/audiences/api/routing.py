@@ -19,6 +19,7 @@
 
 A new route needs nothing here: it picks `ApiRoute` (a JSON body, if any) or `UploadRoute`."""
 
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -39,6 +40,7 @@ from audiences.core.db import database_of
 from audiences.core.errors import BodyTooLarge
 from audiences.core.routing import JSON_BODY, RouteFacts
 from audiences.core.settings import app_settings
+from audiences.idempotency.service import HEADER as IDEMPOTENCY_HEADER
 from audiences.idempotency.service import WRITE_METHODS, idempotency_guard
 
 
@@ -105,7 +107,12 @@ class ApiRoute(APIRoute):
             self.credential_query,
             self.credential_params(scope.get("path_params", {})),
         )
-        scope.setdefault("state", {})["authenticated"] = found
+        state = scope.setdefault("state", {})
+        state["authenticated"] = found
+        if self.facts.streams_body and headers.get(IDEMPOTENCY_HEADER) is not None:
+            # A retry's upload is told from another one by its bytes, hashed as they stream.
+            state["body_digest"] = digest = hashlib.sha256()
+            receive = routing.hashing(receive, digest)
         if takes_json:
             if form_body is None:
                 body = await routing.read_body(receive, limit)

@@ -2,9 +2,9 @@
 plain HTTP rules the API's route classes apply with them: methods and `Allow`, content
 negotiation, bounded bodies."""
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi.routing import iter_route_contexts
 from starlette._utils import get_route_path
@@ -144,11 +144,25 @@ def replay_body(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def hashing(receive: Receive, digest: "hashlib._Hash") -> Receive:
+    """A `receive` that feeds every body chunk to `digest` as it passes (an upload's
+    fingerprint, computed at streaming speed without keeping the body)."""
+
+    async def feed() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            digest.update(message.get("body", b""))
+        return message
+
+    return feed
+
+
+def body_digest(scope: Scope) -> "hashlib._Hash | None":
+    """The running digest of a streamed body, when the route pipeline keeps one."""
+    digest = scope.get("state", {}).get("body_digest")
+    return digest if digest is not None else None
+
+
 def without_body(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Response headers for an answer to HEAD made from a streamed GET (no length known)."""
     return [(name, value) for name, value in headers if name not in (b"content-length",)]
-
-
-def path_params_of(scope: Scope) -> dict[str, Any]:
-    params: dict[str, Any] = scope.get("path_params", {})
-    return params

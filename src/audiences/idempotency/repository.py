@@ -50,11 +50,16 @@ async def store(
     status: int,
     content_type: str | None,
     body: bytes,
+    fingerprint: str | None = None,
 ) -> None:
+    """Stores the response of the request that holds the key (and, for an upload, the
+    fingerprint known only once it has streamed)."""
     await session.execute(
         text(
             """
-            UPDATE idempotency_keys SET status = :status, content_type = :content_type, body = :body
+            UPDATE idempotency_keys
+            SET status = :status, content_type = :content_type, body = :body,
+                fingerprint = coalesce(:fingerprint, fingerprint)
             WHERE account_id = :account_id AND key = :key
             """
         ),
@@ -64,6 +69,7 @@ async def store(
             "status": status,
             "content_type": content_type,
             "body": body,
+            "fingerprint": fingerprint,
         },
     )
 
