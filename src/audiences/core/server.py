@@ -1,17 +1,24 @@
 """Running the HTTP server: uvicorn, with uvloop and httptools; with several workers, uvicorn's own
 supervisor (it restarts a worker that dies, and stops them all gracefully on SIGTERM/SIGINT)."""
 
+import functools
 import os
 import shutil
 import tempfile
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from audiences.core.settings import Settings
 
 APP = "audiences.app:create_app_from_environment"
 
 
 def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str) -> None:
     """Serves until SIGTERM or SIGINT, then lets requests in flight finish (up to 30 s)."""
+    # Read by every worker (spawned) from the environment; fail here if it is wrong.
+    max_head_bytes()
     metrics_dir = None
     if workers > 1:
         # Workers write their metrics to files here; /metrics on any worker sums them.
@@ -25,7 +32,7 @@ def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str)
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            http=BoundedHeadProtocol,
             proxy_headers=trust_proxy,
             forwarded_allow_ips="*" if trust_proxy else None,
             log_config=None,
@@ -41,3 +48,47 @@ def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+class BoundedHeadProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a cap on a request's head (request line and headers):
+    past it the client gets 431 and the connection closes, before the head is held whole (the
+    parser would otherwise keep a 150 MB header in memory)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_bytes = 0
+        self._in_head = True
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        was_in_head = self._in_head
+        super().data_received(data)
+        if was_in_head and self._in_head and not self.transport.is_closing():
+            # Everything fed since the head began is still head.
+            self._head_bytes += len(data)
+            if self._head_bytes > max_head_bytes():
+                self._refuse_head()
+
+    def _refuse_head(self) -> None:
+        message = b'{"errorType":"INVALID_PARAMS","message":"Request headers too large"}'
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"content-type: application/json\r\n"
+            b"content-length: " + str(len(message)).encode() + b"\r\n"
+            b"connection: close\r\n\r\n" + message
+        )
+        self.transport.close()
+
+
+@functools.cache
+def max_head_bytes() -> int:
+    return Settings().max_header_bytes

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_batch_ids: int = 2500
     max_upload_lines: int = 20_000_000
     max_json_body_bytes: int = 10 * 1024 * 1024
+    # A request's line and headers together; past it, 431 before the head is held whole.
+    max_header_bytes: int = 64 * 1024
     oauth_timestamp_window: int = 300
     # Failed Basic sign-ins allowed per consumer key and per client address in one window.
     basic_auth_max_failures: int = 10
