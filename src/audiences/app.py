@@ -91,7 +91,7 @@ async def _purge_expired(database: Database, window: int) -> None:
 
 async def _observe_pools(database: Database) -> None:
     while True:
-        for name, engine in zip(("requests", "auth"), database.engines, strict=False):
+        for name, engine in zip(("requests", "auth", "uploads"), database.engines, strict=False):
             observe_pool(name, engine.sync_engine.pool)
         await asyncio.sleep(5)
 

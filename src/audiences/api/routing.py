@@ -19,6 +19,7 @@
 
 A new route needs nothing here: it picks `ApiRoute` (a JSON body, if any) or `UploadRoute`."""
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -32,14 +33,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
 from audiences.auth import service as auth_service
+from audiences.auth.dependencies import CurrentPrincipal
 from audiences.auth.repository import CREDENTIAL, CredentialQuery
 from audiences.core import routing
 from audiences.core.commit import run_before_commit
 from audiences.core.credentials import secret_box
-from audiences.core.db import database_of
-from audiences.core.errors import BodyTooLarge
+from audiences.core.db import SessionDep, claim_slot, database_of
+from audiences.core.errors import BodyTooLarge, DomainError
 from audiences.core.routing import JSON_BODY, RouteFacts
-from audiences.core.settings import app_settings
+from audiences.core.settings import SettingsDep, app_settings
 from audiences.idempotency.service import HEADER as IDEMPOTENCY_HEADER
 from audiences.idempotency.service import WRITE_METHODS, idempotency_guard
 
@@ -140,11 +142,80 @@ class ApiRoute(APIRoute):
         return run
 
 
+class TooManyUploads(DomainError):
+    status = 429
+    error_type = "INVALID_STATE"
+    message = "Too many uploads of this account at once; try again when one has finished"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"At most {limit} uploads of an account run at once; try again when one has finished",
+            headers={"Retry-After": "5"},
+        )
+
+
+class UploadStalled(DomainError):
+    status = 408
+    error_type = "INVALID_PARAMS"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The upload sent nothing for {seconds:g} seconds; nothing was changed")
+
+
+_UPLOAD_SLOTS = 0x55  # the advisory-lock namespace of upload slots
+
+
+async def upload_slot(
+    session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> None:
+    """An account runs at most `max_concurrent_uploads_per_account` uploads at once, across
+    every worker: one client cannot hold every upload connection."""
+    limit = settings.max_concurrent_uploads_per_account
+    if not await claim_slot(session, _UPLOAD_SLOTS, principal.account_id, limit):
+        raise TooManyUploads(limit)
+
+
 class UploadRoute(ApiRoute):
     """An API route whose body is an upload (ids or contacts, millions of lines): its handler
-    streams it to the database; no JSON limit applies, the handler's own line limit does."""
+    streams it to the database in one transaction, on the upload pool (core/db.py), one of a
+    few per account at once; no JSON limit applies (the handler's own line limit does), and an
+    upload that sends nothing for `upload_idle_timeout` seconds is abandoned (408)."""
 
     facts: ClassVar[RouteFacts] = RouteFacts(streams_body=True)
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        dependencies: Sequence[DependsParam] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        dependencies = [Depends(upload_slot), *(dependencies or ())]
+        super().__init__(path, endpoint, dependencies=dependencies, **kwargs)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        seconds = app_settings(Request(scope)).upload_idle_timeout
+        await super().handle(scope, _idle_timeout(receive, seconds), send)
+
+
+def _idle_timeout(receive: Receive, seconds: float) -> Receive:
+    """A `receive` that gives up on a body that sends nothing for `seconds` (until the body is
+    complete: then it waits as `receive` does)."""
+    complete = False
+
+    async def timed() -> Message:
+        nonlocal complete
+        if complete:
+            return await receive()
+        try:
+            message = await asyncio.wait_for(receive(), seconds)
+        except TimeoutError as exc:
+            raise UploadStalled(seconds) from exc
+        complete = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return timed
 
 
 def _json_part(form_body: bytes) -> bytes:

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from audiences.api.routing import ApiRoute
+from audiences.api.routing import ApiRoute, UploadRoute, route
 from audiences.auth.dependencies import CurrentPrincipal
 from audiences.contacts import imports, service
 from audiences.contacts.errors import (
@@ -78,8 +78,11 @@ OnErrorParam = Annotated[
 ]
 
 
-@router.post(
+@route(
+    router,
     "/import",
+    UploadRoute,
+    methods=["POST"],
     response_model=ImportReport,
     openapi_extra={"requestBody": _IMPORT_BODY},
     responses=errors(ImportRefused(1), UnsupportedUpload, UploadTooLarge(20_000_000)),

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import Depends, Request
 from psycopg.rows import namedtuple_row
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from audiences.core.errors import translate_integrity_error
+from audiences.core.routing import route_facts
 from audiences.core.settings import Settings
 
 # Predictable constraint names: errors are translated by name (core/errors.py), and
@@ -104,6 +105,8 @@ class Database:
 
     write_sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    # Uploads: one transaction each, on a pool of their own.
+    upload_sessions: async_sessionmaker[AsyncSession]
     auth_connect: AuthConnect
     # The libpq URL, for connections of their own (an export streams on one).
     url: str
@@ -116,14 +119,16 @@ class Database:
         the hottest reads: the request engine is autocommit, so that only writes switch."""
         engine = create_engine(settings, isolation_level="AUTOCOMMIT")
         writes = engine.execution_options(isolation_level="READ COMMITTED")
+        uploads = create_engine(settings, pool_size=settings.db_upload_pool_size, max_overflow=0)
         auth = create_auth_engine(settings)
         url = libpq_url(engine.url.render_as_string(hide_password=False))
         return cls(
             create_sessionmaker(writes),
             create_sessionmaker(engine),
+            create_sessionmaker(uploads),
             auth.connect,
             url,
-            (engine, auth),
+            (engine, auth, uploads),
         )
 
     @classmethod
@@ -142,7 +147,7 @@ class Database:
             yield connection
 
         url = libpq_url(connection.engine.url.render_as_string(hide_password=False))
-        return cls(sessions, sessions, connect, url)
+        return cls(sessions, sessions, sessions, connect, url)
 
     async def close(self) -> None:
         for engine in self.engines:
@@ -173,6 +178,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: a read's runs each statement on its own; a write's is one
     transaction."""
     database = database_of(request)
+    if route_facts(request.scope).streams_body:
+        async with database.upload_sessions() as session, request_transaction(session):
+            yield session
+        return
     if request.method in READ_METHODS:
         # Nothing to commit: closing the session hands the connection back.
         async with database.read_sessions() as session:
@@ -180,6 +189,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         return
     async with database.write_sessions() as session, request_transaction(session):
         yield session
+
+
+async def claim_slot(session: AsyncSession, namespace: int, owner: int, slots: int) -> bool:
+    """Takes one of `slots` transaction-scoped advisory locks of `owner` (an account), shared by
+    every worker and released at commit or rollback; False when all are taken."""
+    row = await session.execute(
+        text(
+            """
+            SELECT slot FROM generate_series(0, CAST(:slots AS int) - 1) AS slot
+            WHERE pg_try_advisory_xact_lock(CAST(:base AS bigint) + :owner * 256 + slot)
+            LIMIT 1
+            """
+        ),
+        {"slots": slots, "base": namespace << 56, "owner": owner},
+    )
+    return row.first() is not None
 
 
 def create_auth_engine(settings: Settings) -> AsyncEngine:

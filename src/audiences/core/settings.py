@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     max_audiences_per_account: int = 1000
     max_batch_ids: int = 2500
     max_upload_lines: int = 20_000_000
+    # Uploads of one account at once (across every worker), and how long an upload may send
+    # nothing before it is abandoned (408, rolled back).
+    max_concurrent_uploads_per_account: int = 2
+    upload_idle_timeout: float = 30.0
     max_json_body_bytes: int = 10 * 1024 * 1024
     # A request's line and headers together; past it, 431 before the head is held whole.
     max_header_bytes: int = 64 * 1024
@@ -52,6 +56,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 0
     db_auth_pool_size: int = 8
+    # Uploads and exports hold a connection for as long as the client sends or reads: they
+    # have pools of their own, so that slow ones never take the connections others need.
+    db_upload_pool_size: int = 4
     db_pool_timeout: float = 5.0
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"

@@ -1,0 +1,84 @@
+"""Uploads cannot starve anybody: a few per account at once (across workers), an upload that
+stalls is abandoned (408, rolled back), and uploads take their connections from a pool of
+their own."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import Committed, Tenant
+from tests.factories import make_audience, make_contacts, member_ids
+
+API = "/integrationservice"
+
+
+async def trickle(started: asyncio.Event, release: asyncio.Event) -> AsyncIterator[bytes]:
+    yield b"t-0\n"
+    started.set()
+    await release.wait()
+    yield b"t-1\n"
+
+
+async def test_an_account_runs_at_most_two_uploads_at_once(committed: Committed):
+    client = committed.client
+    await client.post(
+        f"{API}/contact/list", json={"contacts": [{"externalId": "t-0"}, {"externalId": "t-1"}]}
+    )
+    await client.post(f"{API}/audience", json={"externalId": "slots", "name": "Slots"})
+    release = asyncio.Event()
+    starts = [asyncio.Event(), asyncio.Event()]
+    url = f"{API}/audience/slots/contact/import"
+    headers = {"content-type": "text/plain"}
+    running = [
+        asyncio.create_task(client.post(url, content=trickle(started, release), headers=headers))
+        for started in starts
+    ]
+    await asyncio.wait_for(asyncio.gather(*(s.wait() for s in starts)), 10)
+    third = await client.post(url, content=b"t-0\n", headers=headers)
+    assert third.status_code == 429, third.text
+    assert third.json()["errorType"] == "INVALID_STATE"
+    assert third.headers["retry-after"]
+    release.set()
+    for response in await asyncio.gather(*running):
+        assert response.status_code == 200, response.text
+    # The slots are free again once the uploads have committed.
+    again = await client.post(url, content=b"t-0\n", headers=headers)
+    assert again.status_code == 200, again.text
+
+
+async def test_an_upload_that_stalls_is_408_and_changes_nothing(
+    tenant: Tenant, app, session: AsyncSession
+):  # type: ignore[no-untyped-def]
+    app.state.settings = app.state.settings.model_copy(update={"upload_idle_timeout": 0.3})
+    await make_contacts(tenant.client, ["c1", "c2"])
+    await make_audience(tenant.client, "a")
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield b"c1\n"
+        await asyncio.sleep(2)
+        yield b"c2\n"
+
+    response = await tenant.client.put(
+        f"{API}/audience/a/contact", content=stalls(), headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 408, response.text
+    assert "nothing was changed" in response.json()["message"]
+    assert await member_ids(session, tenant, "a") == set()
+
+
+async def test_a_slow_but_steady_upload_is_not_abandoned(tenant: Tenant, app):  # type: ignore[no-untyped-def]
+    app.state.settings = app.state.settings.model_copy(update={"upload_idle_timeout": 0.5})
+    await make_contacts(tenant.client, ["c1", "c2", "c3"])
+    await make_audience(tenant.client, "a")
+
+    async def steady() -> AsyncIterator[bytes]:
+        for external_id in ("c1", "c2", "c3"):
+            await asyncio.sleep(0.2)
+            yield f"{external_id}\n".encode()
+
+    response = await tenant.client.post(
+        f"{API}/audience/a/contact/import", content=steady(), headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["added"] == 3
