@@ -124,6 +124,8 @@ class ApiRoute(APIRoute):
             scope = routing.as_json_request(scope)
         if method == "HEAD":
             send = _without_body(send)
+        elif self.facts.streams_response:
+            send = routing.send_timeout(send, settings.export_send_timeout)
         await super().handle(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Any]:
@@ -133,13 +135,27 @@ class ApiRoute(APIRoute):
             response: Response = await handler(request)
             await run_before_commit(request, response)
             if request.method == "HEAD" and isinstance(response, StreamingResponse):
-                # Answered without running the stream (an export would read every member).
+                # Answered without running the stream (an export would read every member),
+                # which is closed at once (it may hold a connection).
+                aclose = getattr(response.body_iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
                 head = Response(status_code=response.status_code)
                 head.raw_headers = routing.without_body(response.raw_headers)
                 return head
+            if isinstance(response, StreamingResponse):
+                return routing.ClosingStream(response)
             return response
 
         return run
+
+
+class DownloadRoute(ApiRoute):
+    """An API route whose response is a download streamed as the client reads it (an
+    export): a client that leaves it unread for `export_send_timeout` seconds is cut off, so
+    the connection behind the stream goes back to its pool."""
+
+    facts: ClassVar[RouteFacts] = RouteFacts(streams_response=True)
 
 
 class TooManyUploads(DomainError):

@@ -26,6 +26,7 @@ from audiences.console.session import (
 from audiences.core.credentials import secret_box
 from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import DomainError
+from audiences.core.routing import ClosingStream
 from audiences.core.settings import app_settings
 from audiences.core.timeutil import from_epoch_ms
 from audiences.folders import repository as folders_repository
@@ -217,10 +218,17 @@ async def export_audience(
 ) -> Response:
     audience = await audiences_service.get_audience(session, principal.account_id, external_id)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", external_id)[:100] or "audience"
-    return StreamingResponse(
-        bulk_service.export_members(database_of(request).url, audience),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    chunks = await bulk_service.export_members(
+        database_of(request).exports(),
+        audience,
+        bulk_service.ExportLimits.of(app_settings(request)),
+    )
+    return ClosingStream(
+        StreamingResponse(
+            chunks,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
     )
 
 

@@ -2,6 +2,7 @@
 plain HTTP rules the API's route classes apply with them: methods and `Allow`, content
 negotiation, bounded bodies."""
 
+import asyncio
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from fastapi.routing import iter_route_contexts
 from starlette._utils import get_route_path
 from starlette.datastructures import Headers
-from starlette.types import Message, Receive, Scope
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams
 
@@ -21,6 +23,9 @@ class RouteFacts:
     parsed whole and capped by `max_json_body_bytes`."""
 
     streams_body: bool = False
+    # The response is a download streamed as the client reads it: a client that leaves a
+    # chunk unread for `export_send_timeout` seconds is cut off.
+    streams_response: bool = False
 
 
 JSON_BODY = RouteFacts()
@@ -157,6 +162,22 @@ def hashing(receive: Receive, digest: "hashlib._Hash") -> Receive:
     return feed
 
 
+class SendTimedOut(Exception):
+    """A client left a streamed response unread too long; its connection is closed."""
+
+
+def send_timeout(send: Send, seconds: float) -> Send:
+    """A `send` that gives up when the client does not take a message within `seconds`."""
+
+    async def timed(message: Message) -> None:
+        try:
+            await asyncio.wait_for(send(message), seconds)
+        except TimeoutError as exc:
+            raise SendTimedOut(f"the client read nothing for {seconds:g} seconds") from exc
+
+    return timed
+
+
 def body_digest(scope: Scope) -> "hashlib._Hash | None":
     """The running digest of a streamed body, when the route pipeline keeps one."""
     digest = scope.get("state", {}).get("body_digest")
@@ -166,3 +187,23 @@ def body_digest(scope: Scope) -> "hashlib._Hash | None":
 def without_body(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Response headers for an answer to HEAD made from a streamed GET (no length known)."""
     return [(name, value) for name, value in headers if name not in (b"content-length",)]
+
+
+class ClosingStream(Response):
+    """A streamed response whose stream is closed however the response ends (completed, the
+    client gone, a send that timed out): a stream may hold a pooled connection, and an
+    abandoned async generator is otherwise closed only when the collector gets to it."""
+
+    def __init__(self, inner: StreamingResponse) -> None:
+        self.inner = inner
+        self.status_code = inner.status_code
+        self.background = None
+        self.raw_headers = inner.raw_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            aclose = getattr(self.inner.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()

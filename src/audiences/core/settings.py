@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # Uploads and exports hold a connection for as long as the client sends or reads: they
     # have pools of their own, so that slow ones never take the connections others need.
     db_upload_pool_size: int = 4
+    db_export_pool_size: int = 4
+    # Exports of one account at once (across every worker); how long a client may leave a
+    # chunk of an export unread before it is cut off; how long its query may run.
+    max_concurrent_exports_per_account: int = 2
+    export_send_timeout: float = 60.0
+    export_statement_timeout_ms: int = 600_000
     db_pool_timeout: float = 5.0
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"

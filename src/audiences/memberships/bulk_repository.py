@@ -274,18 +274,42 @@ EXPORT = """
 """
 
 
+_EXPORT_SLOTS = 0x45  # the advisory-lock namespace of export slots
+
+
+def begin_export(
+    connection: psycopg.Connection[Any], account_id: int, slots: int, statement_timeout_ms: int
+) -> bool:
+    """Starts the export's transaction: takes one of the account's `slots` (transaction-scoped
+    advisory locks, shared by every worker) and bounds its statements' time; False when every
+    slot is taken."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %(ms)s, true)",
+            {"ms": str(int(statement_timeout_ms))},
+        )
+        cursor.execute(
+            """
+            SELECT slot FROM generate_series(0, %(slots)s - 1) AS slot
+            WHERE pg_try_advisory_xact_lock(%(base)s + %(owner)s * 256 + slot)
+            LIMIT 1
+            """,
+            {"slots": slots, "base": _EXPORT_SLOTS << 56, "owner": account_id},
+        )
+        return cursor.fetchone() is not None
+
+
 def export_members(
-    database_url: str, account_id: int, audience_id: int, put: Callable[[bytes], bool]
+    connection: psycopg.Connection[Any],
+    account_id: int,
+    audience_id: int,
+    put: Callable[[bytes], bool],
 ) -> None:
-    """Streams the CSV to `put` in chunks of about 256 kB, on a synchronous connection of its
-    own (called in a worker thread: PostgreSQL sends a message per row, which a plain loop
-    forwards several times faster than an async one). Stops when `put` answers False."""
+    """Streams the CSV to `put` in chunks of about 256 kB (called in a worker thread:
+    PostgreSQL sends a message per row, which a plain loop forwards several times faster than
+    an async one). Stops when `put` answers False."""
     params = {"account_id": account_id, "audience_id": audience_id}
-    with (
-        psycopg.connect(database_url) as connection,
-        connection.cursor() as cursor,
-        cursor.copy(EXPORT, params) as copy,
-    ):
+    with connection.cursor() as cursor, cursor.copy(EXPORT, params) as copy:
         buffer = bytearray()
         for row in copy:
             buffer += row

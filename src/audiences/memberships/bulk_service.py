@@ -3,22 +3,28 @@
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import psycopg
+from psycopg_pool import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
 from audiences.core import metrics
-from audiences.core.db import driver_connection
+from audiences.core.db import Exports, driver_connection
 from audiences.core.errors import InvalidParams
+from audiences.core.settings import Settings
 from audiences.core.timeutil import epoch_ms, from_epoch_ms
 from audiences.core.uploads import copy_ids, create_staging, upload_format
 from audiences.history import service as history
 from audiences.memberships import bulk_repository
-from audiences.memberships.errors import NotAMember, UploadHasUnknownContacts
+from audiences.memberships.errors import NotAMember, TooManyExports, UploadHasUnknownContacts
 from audiences.memberships.schemas import ImportReport, Member, ReplaceReport
 
 
@@ -197,10 +203,75 @@ def check_member(found: bulk_repository.Membership | None) -> Member:
     )
 
 
-async def export_members(database_url: str, audience: Audience) -> AsyncIterator[bytes]:
-    """Every member as CSV, streamed from the database by a worker thread on a connection of
-    its own (the request's transaction ends before the body is sent). A bounded queue keeps
-    memory constant; a client that goes away stops the export."""
+@dataclass(frozen=True)
+class ExportLimits:
+    """How many exports an account may run at once, and how long their query may take."""
+
+    per_account: int
+    statement_timeout_ms: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> "ExportLimits":
+        return cls(
+            settings.max_concurrent_exports_per_account, settings.export_statement_timeout_ms
+        )
+
+
+async def export_members(
+    exports: Exports, audience: Audience, limits: ExportLimits
+) -> AsyncIterator[bytes]:
+    """Every member as CSV, streamed from the database by a worker thread on a pooled
+    connection of the export pool (the request's transaction ends before the body is sent). A
+    bounded queue keeps memory constant; a client that goes away stops the export. The first
+    chunk is read before this returns, so a full pool (503) or an account over its exports
+    (429) is answered as an error, not as a cut download."""
+    chunks = _export_chunks(exports, audience, limits)
+    first = await anext(chunks, b"")
+
+    async def chained() -> AsyncIterator[bytes]:
+        try:
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()
+
+    return chained()
+
+
+async def _export_chunks(
+    exports: Exports, audience: Audience, limits: ExportLimits
+) -> AsyncGenerator[bytes]:
+    loop = asyncio.get_running_loop()
+    pool, threads = exports.pool, exports.threads
+    connection = await loop.run_in_executor(threads, pool.getconn)
+    try:
+        claimed = await loop.run_in_executor(
+            threads,
+            bulk_repository.begin_export,
+            connection,
+            audience.account_id,
+            limits.per_account,
+            limits.statement_timeout_ms,
+        )
+        if not claimed:
+            raise TooManyExports(limits.per_account)
+        async for chunk in _copied(threads, connection, audience):
+            yield chunk
+    finally:
+        # Ends the export's transaction (its slot with it) and hands the connection back.
+        await loop.run_in_executor(threads, _give_back, pool, connection)
+
+
+def _give_back(pool: ConnectionPool[Any], connection: psycopg.Connection[Any]) -> None:
+    with contextlib.suppress(psycopg.Error):
+        connection.rollback()
+    pool.putconn(connection)
+
+
+async def _copied(
+    threads: Executor, connection: psycopg.Connection[Any], audience: Audience
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=8)
     stopped = threading.Event()
@@ -214,14 +285,14 @@ async def export_members(database_url: str, audience: Audience) -> AsyncIterator
     def produce() -> None:
         try:
             bulk_repository.export_members(
-                database_url, audience.account_id, audience.audience_id, put
+                connection, audience.account_id, audience.audience_id, put
             )
         except BaseException as exc:  # handed to the reading side
             put(exc)
         else:
             put(None)
 
-    producer = loop.run_in_executor(None, produce)
+    producer = loop.run_in_executor(threads, produce)
     try:
         while (item := await queue.get()) is not None:
             if isinstance(item, BaseException):

@@ -37,3 +37,15 @@ class NotAMember(DomainError):
     status = 404
     error_type = "CONTACT_NOT_FOUND"
     message = "The contact is not a member of this audience"
+
+
+class TooManyExports(DomainError):
+    status = 429
+    error_type = "INVALID_STATE"
+    message = "Too many exports of this account at once; try again when one has finished"
+
+    def __init__(self, limit: int = 2) -> None:
+        super().__init__(
+            f"At most {limit} exports of an account run at once; try again when one has finished",
+            headers={"Retry-After": "5"},
+        )

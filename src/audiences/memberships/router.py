@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from audiences.api.routing import ApiRoute, UploadRoute, route
+from audiences.api.routing import ApiRoute, DownloadRoute, UploadRoute, route
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.auth.dependencies import AudiencePrincipal, authenticated
@@ -21,6 +21,7 @@ from audiences.memberships.errors import (
     BatchTooLarge,
     ContactsNotFound,
     NotAMember,
+    TooManyExports,
     UploadHasUnknownContacts,
 )
 from audiences.memberships.schemas import (
@@ -38,8 +39,11 @@ router = APIRouter(prefix="/audience", tags=["Audience contacts"], route_class=A
 # export comes before it, or the check would take "export" for a contact id.
 
 
-@router.get(
+@route(
+    router,
     "/{externalId}/contact/export",
+    DownloadRoute,
+    methods=["GET"],
     response_class=StreamingResponse,
     responses={
         200: {
@@ -51,17 +55,24 @@ router = APIRouter(prefix="/audience", tags=["Audience contacts"], route_class=A
                 }
             },
         },
-        **errors(ProductNotFound, AudienceNotFound),
+        **errors(ProductNotFound, AudienceNotFound, TooManyExports()),
     },
 )
 async def export_members(
-    externalId: str, request: Request, session: SessionDep, principal: AudiencePrincipal
+    externalId: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AudiencePrincipal,
 ) -> StreamingResponse:
     """Export every member as CSV, streamed at constant memory."""
     audience = await audiences_service.get_audience(session, principal.account_id, externalId)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
+    chunks = await bulk_service.export_members(
+        database_of(request).exports(), audience, bulk_service.ExportLimits.of(settings)
+    )
     return StreamingResponse(
-        bulk_service.export_members(database_of(request).url, audience),
+        chunks,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )
