@@ -38,26 +38,28 @@ def copy_statement() -> sql.Composed:
     )
 
 
-# Given properties are merged over the stored ones (keys given as null removed); permission
-# bits merge one by one, the given value winning. With :purge, what was not given goes.
+# Given properties are merged over the stored ones (keys given as null removed); sets (the
+# only values stored as JSON arrays: permissions and any set the account defined) merge bit by
+# bit, the given entry winning. With :purge, what was not given goes.
 _MERGED = """
     CASE WHEN :purge THEN s.properties
     ELSE jsonb_strip_nulls(
         (c.properties - coalesce(s.removed, '{}')) || s.properties
-        || CASE WHEN s.properties ? 'permissions' AND c.properties ? 'permissions'
-                THEN jsonb_build_object('permissions', (
-                    SELECT jsonb_agg(e ORDER BY (e ->> 'bit')::int)
+        || coalesce((
+            SELECT jsonb_object_agg(k, (
+                SELECT jsonb_agg(e ORDER BY (e ->> 'bit')::bigint)
+                FROM (
+                    SELECT DISTINCT ON ((e ->> 'bit')::bigint) e
                     FROM (
-                        SELECT DISTINCT ON ((e ->> 'bit')::int) e
-                        FROM (
-                            SELECT e, 0 AS rank
-                            FROM jsonb_array_elements(s.properties -> 'permissions') e
-                            UNION ALL
-                            SELECT e, 1 FROM jsonb_array_elements(c.properties -> 'permissions') e
-                        ) both_sides
-                        ORDER BY (e ->> 'bit')::int, rank
-                    ) merged))
-                ELSE '{}'::jsonb END)
+                        SELECT e, 0 AS rank FROM jsonb_array_elements(s.properties -> k) e
+                        UNION ALL
+                        SELECT e, 1 FROM jsonb_array_elements(c.properties -> k) e
+                    ) both_sides
+                    ORDER BY (e ->> 'bit')::bigint, rank
+                ) merged))
+            FROM jsonb_object_keys(s.properties) k
+            WHERE jsonb_typeof(s.properties -> k) = 'array'
+              AND jsonb_typeof(c.properties -> k) = 'array'), '{}'::jsonb))
     END
 """
 

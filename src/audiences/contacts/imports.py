@@ -3,15 +3,17 @@ upserted in one statement of the request's transaction."""
 
 import csv
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import bulk_repository
-from audiences.contacts.properties import Definition, PropertyValueError, normalize_value
+from audiences.contacts.properties import SET, Definition
 from audiences.contacts.schemas import ContactIn, ImportError, ImportReport
+from audiences.contacts.values import PropertyValueError, normalize_value
 from audiences.core.db import driver_connection
 from audiences.core.errors import DomainError, InvalidParams
 from audiences.core.retry import retry_statement
@@ -95,6 +97,20 @@ def staged_row(
     )
 
 
+def _non_finite(name: str) -> float:
+    return float(name.replace("Infinity", "inf"))
+
+
+def parse_json_line(line: str) -> Any:
+    """A JSON value whose fractional numbers stay exact (Decimal), so money keeps its digits."""
+    try:
+        return json.loads(line, parse_float=Decimal, parse_constant=_non_finite)
+    except RecursionError as exc:
+        raise LineError("ERROR", "Malformed JSON: nested too deeply") from exc
+    except ValueError as exc:
+        raise LineError("ERROR", f"Malformed JSON: {exc}") from exc
+
+
 async def _ndjson_contacts(
     body: AsyncIterator[bytes], max_lines: int
 ) -> AsyncIterator[tuple[int, Any]]:
@@ -102,7 +118,9 @@ async def _ndjson_contacts(
         if not line.strip():
             continue
         try:
-            yield number, _CONTACT.validate_json(line)
+            yield number, _CONTACT.validate_python(parse_json_line(line))
+        except LineError as exc:
+            yield number, exc
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))
@@ -110,7 +128,7 @@ async def _ndjson_contacts(
             yield number, LineError("ERROR", message)
 
 
-def _csv_contact(header: list[str], values: list[str]) -> ContactIn:
+def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) -> ContactIn:
     if len(values) != len(header):
         raise LineError("ERROR", f"expected {len(header)} columns, found {len(values)}")
     properties: dict[str, Any] = {}
@@ -123,11 +141,11 @@ def _csv_contact(header: list[str], values: list[str]) -> ContactIn:
             continue
         elif name == "testGroup":
             test_group = value.strip().lower() in ("true", "1", "yes")
-        elif name == "permissions":
+        elif name in sets:
             bits = [b for b in value.replace(",", ";").split(";") if b.strip()]
-            if not all(b.strip().isdigit() for b in bits):
+            if not all(b.strip().isdigit() and len(b.strip()) <= 10 for b in bits):
                 raise LineError(
-                    "PROPERTY_INVALID", "Property is invalid: permissions lists bits such as 1;3"
+                    "PROPERTY_INVALID", f"Property is invalid: {name} lists bits such as 1;3"
                 )
             properties[name] = [{"bit": int(b), "enabled": True} for b in bits]
         else:
@@ -154,7 +172,7 @@ async def _csv_records(
 
 
 async def _csv_contacts(
-    body: AsyncIterator[bytes], max_lines: int
+    body: AsyncIterator[bytes], max_lines: int, sets: Collection[str]
 ) -> AsyncIterator[tuple[int, Any]]:
     header: list[str] | None = None
     async for number, record in _csv_records(body, max_lines):
@@ -167,7 +185,7 @@ async def _csv_contacts(
         if not any(v.strip() for v in values):
             continue
         try:
-            yield number, _csv_contact(header, values)
+            yield number, _csv_contact(header, values, sets)
         except LineError as exc:
             yield number, exc
 
@@ -189,7 +207,7 @@ async def import_contacts(
     source = (
         _ndjson_contacts(body, max_lines)
         if fmt is UploadFormat.NDJSON
-        else _csv_contacts(body, max_lines)
+        else _csv_contacts(body, max_lines, {n for n, d in definitions.items() if d.type == SET})
     )
     connection = await driver_connection(session)
     await bulk_repository.create_staging(connection)
