@@ -51,11 +51,17 @@ async def _issue(
     return IssuedCredential(account.account_id, account.name, list(account.products), key, secret)
 
 
-async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> IssuedCredential:
-    """Another credential for an existing account."""
+async def require_account(session: AsyncSession, account_id: int) -> Account:
+    """The account, or AccountNotFound."""
     account = await repository.get_account(session, account_id)
     if account is None:
         raise AccountNotFound()
+    return account
+
+
+async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> IssuedCredential:
+    """Another credential for an existing account."""
+    account = await require_account(session, account_id)
     return await _issue(session, box, account, None, None)
 
 
