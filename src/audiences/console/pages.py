@@ -36,7 +36,7 @@ async def _permissions(session: Any, account_id: int) -> list[Any]:
     return next((p.entries or [] for p in properties if p.name == PERMISSIONS), [])
 
 
-def _problem(error: Exception) -> str:
+def problem(error: Exception) -> str:
     if isinstance(error, DomainError):
         return error.message
     if isinstance(error, ValidationError):
@@ -90,7 +90,7 @@ async def create_mailing(
         created = await mailings_service.create_mailing(session, principal.account_id, body)
         flash(request, "ok", f"Draft mailing “{created.name}” created for {created.targetGroup}.")
     except (DomainError, ValidationError) as error:
-        flash(request, "error", _problem(error))
+        flash(request, "error", problem(error))
     return back("/console/mailings")
 
 
@@ -120,7 +120,7 @@ async def create_automailer(
         created = await automailers_service.create_automailer(session, principal.account_id, body)
         flash(request, "ok", f"Automailer “{created.name}” created for {created.targetGroup}.")
     except (DomainError, ValidationError) as error:
-        flash(request, "error", _problem(error))
+        flash(request, "error", problem(error))
     return back("/console/mailings")
 
 
