@@ -284,3 +284,25 @@ class TestWhatThisServiceDoesNotRecord:
         missing = await tenant.client.get(url, params={"fromDate": "2026-01-01"})
         assert missing.status_code == 400
         assert missing.json()["message"] == "Invalid toDate or no toDate given"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contact/search?MPSearchQuery=firstName%3D%ED%A0%80",
+        "/contact/search?MPSearchQuery=lastOrderAt%3D2026-12-01T10:00:00%2B99:00",
+        "/contact/search?MPSearchQuery=lastOrderAt%3D9999-12-31T23:59:59-23:59",
+        "/contact/search?MPSearchQuery=permissions%3D99999999999",
+        "/contact/search?MPSearchQuery=" + "a" * 5000 + "%3Db",
+        "/contact/search?MPSearchQuery=email%3Dx&after=99999999999999999999",
+        "/contact/updates/list?fromDate=0001-01-01T00:00:00%2B14:00&toDate=9999-12-31T23:59:59-14:00",
+        "/contact/updates/list?fromDate=1&toDate=99999999999999999999",
+        "/contact/%ED%A0%80/mailings",
+        "/contact/c1/mailings?after=-1",
+    ],
+)
+async def test_hostile_queries_are_answered_never_a_500(tenant: Tenant, url: str):
+    await make_contact(tenant.client, "c1", lastOrderAt="2026-01-01T00:00:00Z", turnover="5")
+    response = await tenant.client.get(f"{API}{url}")
+    assert response.status_code in (200, 400, 404), response.text
+    assert "errorType" in response.json() or response.status_code == 200

@@ -118,7 +118,7 @@ def check_entries(kind: str, entries: list[dict[str, Any]] | None) -> list[dict[
     """The stored entries of a set (bits unique, ranked), or None for any other type."""
     if kind != SET:
         if entries:
-            raise DefinitionError(f"Only a set has entries; a {kind} property has none")
+            raise DefinitionError(f"Only a set has entries; a property of type {kind} has none")
         return None
     if entries is None:
         raise DefinitionError("A set needs its entries: [{bit, description, rank?}]")

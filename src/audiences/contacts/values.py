@@ -82,7 +82,10 @@ def _money(name: str, value: Any) -> str:
     elif isinstance(value, int | Decimal):
         amount = Decimal(value)
     elif isinstance(value, str) and _MONEY_TEXT.fullmatch(value.strip()):
-        amount = Decimal(value.strip())
+        try:
+            amount = Decimal(value.strip())
+        except ArithmeticError as exc:  # an exponent beyond what Decimal can hold
+            raise PropertyValueError(name, "must be a finite number") from exc
     else:
         raise PropertyValueError(name, "must be a number such as 12.50")
     if not amount.is_finite():
@@ -142,7 +145,7 @@ def _date_time(name: str, value: Any) -> str:
 def _text(name: str, kind: str, value: Any) -> str:
     # The vendor's Java stack takes a number where text is expected; so do we (whole numbers).
     if isinstance(value, int) and not isinstance(value, bool) and kind == "string":
-        return str(value)
+        value = str(value)
     if not isinstance(value, str):
         raise PropertyValueError(name, "must be a string")
     if not storable_text(value):
