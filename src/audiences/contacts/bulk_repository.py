@@ -10,6 +10,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 STAGING = "upload_contacts"
+# The last line of each externalId, indexed and analyzed: the contacts table's statistics may
+# be stale (autovacuum is off, a big import just filled it), so every join with it must stay
+# linear whichever side the planner drives from. Unindexed, a stale estimate of one contact
+# made it loop over the whole upload for every contact: 100k updates took over ten minutes.
+LATEST = "upload_latest"
 
 _CREATE = f"""
     CREATE TEMP TABLE {STAGING} (
@@ -30,6 +35,34 @@ COLUMNS = (
 
 async def create_staging(connection: psycopg.AsyncConnection[Any]) -> None:
     await connection.execute(_CREATE)
+
+
+async def settle_staging(session: AsyncSession, account_id: int) -> None:
+    """After the COPY: the last line of each externalId into `upload_latest` (unique index),
+    those naming an anonymized contact marked, both tables analyzed."""
+    for statement in (
+        f"""
+        CREATE TEMP TABLE {LATEST} ON COMMIT DROP AS
+        SELECT DISTINCT ON (external_id) *, false AS anonymized
+        FROM {STAGING} ORDER BY external_id, line DESC
+        """,
+        f"CREATE UNIQUE INDEX ON {LATEST} (external_id)",
+        f"ANALYZE {LATEST}",
+        f"ANALYZE {STAGING}",
+    ):
+        await session.execute(text(statement))
+    await session.execute(
+        text(
+            f"""
+            UPDATE {LATEST} s SET anonymized = true
+            FROM contacts c
+            WHERE c.account_id = :account_id AND c.external_id = s.external_id
+              AND c.anonymized_at IS NOT NULL
+            """
+        ),
+        {"account_id": account_id},
+    )
+    await session.execute(text(f"ANALYZE {LATEST}"))
 
 
 def copy_statement() -> sql.Composed:
@@ -67,10 +100,7 @@ _MERGED = """
 # ones merged; anonymized contacts are left alone (and reported by the caller).
 _UPSERT = text(
     f"""
-    WITH latest AS (
-        SELECT DISTINCT ON (external_id) * FROM {STAGING} ORDER BY external_id, line DESC
-    ),
-    updated AS (
+    WITH updated AS (
         UPDATE contacts c
         SET properties = {_MERGED},
             email = CASE WHEN :purge OR s.properties ? 'email' THEN s.properties ->> 'email'
@@ -80,9 +110,9 @@ _UPSERT = text(
             email_channel = coalesce(s.email_channel, c.email_channel),
             sms_channel = coalesce(s.sms_channel, c.sms_channel),
             changed_at = now()
-        FROM latest s
+        FROM {LATEST} s
         WHERE c.account_id = :account_id AND c.external_id = s.external_id
-          AND c.anonymized_at IS NULL
+          AND NOT s.anonymized AND c.anonymized_at IS NULL
         RETURNING c.external_id
     ),
     inserted AS (
@@ -94,14 +124,14 @@ _UPSERT = text(
                s.properties ->> 'email', s.properties, coalesce(s.test_group, false),
                coalesce(s.email_channel, true),
                coalesce(s.sms_channel, s.properties ? 'mobileNumber')
-        FROM latest s
+        FROM {LATEST} s
         WHERE NOT EXISTS (
             SELECT 1 FROM contacts c
             WHERE c.account_id = :account_id AND c.external_id = s.external_id)
         ON CONFLICT (account_id, external_id) DO NOTHING
         RETURNING external_id
     )
-    SELECT (SELECT count(*) FROM latest) AS distinct_ids,
+    SELECT (SELECT count(*) FROM {LATEST}) AS distinct_ids,
            (SELECT count(*) FROM inserted) AS created,
            (SELECT count(*) FROM updated) AS updated
     """
@@ -121,31 +151,31 @@ async def anonymized_lines(
         text(
             f"""
             SELECT s.line, s.external_id FROM {STAGING} s
-            JOIN contacts c ON c.account_id = :account_id AND c.external_id = s.external_id
-            WHERE c.anonymized_at IS NOT NULL
+            JOIN {LATEST} l ON l.external_id = s.external_id
+            WHERE l.anonymized
             ORDER BY s.line LIMIT :limit
             """
         ),
-        {"account_id": account_id, "limit": limit},
+        {"limit": limit},
     )
     return rows.all()
 
 
-async def count_anonymized(session: AsyncSession, account_id: int) -> int:
+async def count_anonymized(session: AsyncSession) -> int:
     return int(
         await session.scalar(
             text(
                 f"""
                 SELECT count(*) FROM {STAGING} s
-                JOIN contacts c ON c.account_id = :account_id AND c.external_id = s.external_id
-                WHERE c.anonymized_at IS NOT NULL
+                JOIN {LATEST} l ON l.external_id = s.external_id
+                WHERE l.anonymized
                 """
-            ),
-            {"account_id": account_id},
+            )
         )
         or 0
     )
 
 
 async def drop_staging(session: AsyncSession) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS {LATEST}"))
     await session.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
