@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences.contacts import queries
+from audiences.contacts import queries, query_repository
 from tests.conftest import Tenant
 from tests.factories import (
     add_members,
@@ -140,9 +140,13 @@ class TestSearch:
 
 
 class TestUpdatedContacts:
+    @pytest.mark.parametrize("window", ["narrow", "wide"])
     async def test_lists_the_contacts_changed_in_the_period(
-        self, tenant: Tenant, session: AsyncSession
+        self, tenant: Tenant, session: AsyncSession, monkeypatch: pytest.MonkeyPatch, window: str
     ):
+        if window == "wide":
+            # Every window counts as wide: read in contact order, not through changed_at.
+            monkeypatch.setattr(query_repository, "NARROW_WINDOW", 1)
         for name in ("old", "new", "later"):
             await make_contact(tenant.client, name)
         moments = {"old": "2026-01-01T00:00:00Z", "later": "2026-03-01T00:00:00Z"}

@@ -31,6 +31,8 @@ class Contact(Base):
         UniqueConstraint("account_id", "encrypted_id"),
         # GET /contact/search?MPSearchQuery=email=... (what the PHP clients ask), any case.
         Index("ix_contacts_account_id_lower_email", "account_id", func.lower(text("email"))),
+        # GET /contact/updates/list: clients poll for the few contacts changed since last time.
+        Index("ix_contacts_account_id_changed_at", "account_id", "changed_at"),
     )
 
     account_id: Mapped[int] = mapped_column(BigInteger)

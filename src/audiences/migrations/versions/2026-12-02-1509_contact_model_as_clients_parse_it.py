@@ -61,6 +61,12 @@ def upgrade() -> None:
         ["account_id", sa.literal_column("lower(email)")],
         unique=False,
     )
+    op.create_index(
+        "ix_contacts_account_id_changed_at",
+        "contacts",
+        ["account_id", "changed_at"],
+        unique=False,
+    )
     op.execute("CREATE SEQUENCE delivery_ids")
     op.create_table(
         "mailing_deliveries",
@@ -136,6 +142,7 @@ def downgrade() -> None:
     )
     op.drop_table("mailing_deliveries")
     op.execute("DROP SEQUENCE delivery_ids")
+    op.drop_index("ix_contacts_account_id_changed_at", table_name="contacts")
     op.drop_index("ix_contacts_account_id_lower_email", table_name="contacts")
     # Money and house numbers stay text: a float could not hold every amount again.
     op.drop_index("uq_contact_properties_account_id_lower_name", table_name="contact_properties")
