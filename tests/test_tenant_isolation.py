@@ -51,6 +51,11 @@ CALLS: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
     "anonymize_contact": ({}, {}),
     "get_contact": ({}, {}),
     "update_contact": ({}, {"json": {"contact": {"properties": {"firstName": "Eve"}}}}),
+    "get_mailing_history": ({}, {}),
+    "get_campaign_mailing_history": ({}, {}),
+    "get_form_history": ({}, {}),
+    "update_property": ({}, {"json": {"description": "Stolen"}}),
+    "delete_property": ({}, {}),
     "get_mailing": ({}, {}),
     "update_mailing": ({}, {"json": MAILING_BODY}),
     "delete_mailing": ({}, {}),
@@ -90,6 +95,7 @@ TABLES = (
     "mailings",
     "automailers",
     "automailer_deliveries",
+    "mailing_deliveries",
     "flows",
     "flow_nodes",
     "flow_node_audiences",
@@ -126,7 +132,10 @@ async def owned_objects(owner: Tenant) -> dict[str, str]:
     message = await make_message(owner.client, [("VIP", "a")])
     folder = (await owner.client.post(f"{API}/folder", json={"name": "Mine"})).json()
     await owner.client.put(f"{API}/audience/a/folder", json={"folderId": folder["id"]})
+    prop = {"name": "loyaltyTier", "type": "string"}
+    assert (await owner.client.post(f"{API}/contact/properties", json=prop)).status_code == 201
     return {
+        "property": "loyaltyTier",
         "mailing": mailing["encryptedId"],
         "automailer": automailer["id"],
         "campaign": campaign["id"],
@@ -146,6 +155,7 @@ def concrete(path: str, ids: dict[str, str]) -> str:
         "{encryptedId}": ids["mailing"],
         "{id}": ids.get(kind, ""),
         "{stepId}": ids.get(f"{kind}_step", ""),
+        "{name}": ids["property"],
     }
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)

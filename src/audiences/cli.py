@@ -9,12 +9,16 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.accounts import service as accounts_service
 from audiences.accounts.service import IssuedCredential
+from audiences.contacts import definitions as contact_definitions
+from audiences.contacts.properties import PROPERTY_TYPES
+from audiences.contacts.schemas import DefinedProperty, PropertyCreate, PropertyUpdate, SetEntryIn
 from audiences.core import migrate, server
 from audiences.core.credentials import SecretBox
 from audiences.core.db import create_engine, create_sessionmaker
@@ -27,9 +31,11 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 key_app = typer.Typer(help="Consumer keys.", no_args_is_help=True)
+property_app = typer.Typer(help="An account's contact properties.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(key_app, name="key")
+app.add_typer(property_app, name="property")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -241,6 +247,114 @@ def key_revoke(consumer_key: Annotated[str, typer.Argument(help="The consumer ke
         errors.print("[red]No active key with that name.[/red]")
         raise typer.Exit(1)
     console.print(f"revoked {consumer_key}")
+
+
+AccountOption = Annotated[int, typer.Option("--account", help="Account id.")]
+EntryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--entry", "-e", help="A set's entry as BIT=Description, e.g. 1=Newsletter; repeatable."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _entries(given: list[str] | None) -> list[SetEntryIn] | None:
+    """BIT=Description options as set entries, in the order given."""
+    if given is None:
+        return None
+    entries = []
+    for item in given:
+        bit, separator, description = item.partition("=")
+        if not separator or not bit.strip().isdigit():
+            errors.print(f"[red]--entry {item!r}: write it as BIT=Description[/red]")
+            raise typer.Exit(2)
+        entries.append(SetEntryIn(bit=int(bit), description=description.strip()))
+    return entries
+
+
+def _property_work(account: int, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs `work` for an existing account, in one transaction."""
+    settings = _migrated_settings()
+
+    async def checked(session: AsyncSession) -> T:
+        await accounts_service.require_account(session, account)
+        return await work(session)
+
+    return _in_transaction(settings, checked)
+
+
+def _show_properties(items: list[DefinedProperty], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([p.model_dump() for p in items]))
+        return
+    table = Table("name", "type", "description", "entries", "standard")
+    for item in items:
+        entries = "; ".join(f"{e.bit}={e.description}" for e in item.entries or ())
+        table.add_row(
+            item.name, item.type, item.description, entries, "yes" if item.standard else ""
+        )
+    console.print(table)
+
+
+@property_app.command("list")
+def property_list(account: AccountOption, as_json: JsonOption = False) -> None:
+    """List the contact properties of an account: the standard ones, then its own."""
+    items = _property_work(account, lambda s: contact_definitions.list_properties(s, account))
+    _show_properties(items, as_json)
+
+
+@property_app.command("add")
+def property_add(
+    account: AccountOption,
+    name: Annotated[str, typer.Argument(help="1 to 64 letters, digits or _.")],
+    kind: Annotated[str, typer.Option("--type", help=f"One of {', '.join(PROPERTY_TYPES)}.")],
+    description: Annotated[str | None, typer.Option(help="Default: the name.")] = None,
+    entry: EntryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Define a contact property for an account (a set with --entry options)."""
+    try:
+        body = PropertyCreate(
+            name=name, type=kind, description=description, entries=_entries(entry)
+        )
+    except ValidationError as exc:
+        errors.print(f"[red]{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}[/red]")
+        raise typer.Exit(2) from exc
+    created = _property_work(account, lambda s: contact_definitions.add_property(s, account, body))
+    _show_properties([created], as_json)
+
+
+@property_app.command("update")
+def property_update(
+    account: AccountOption,
+    name: Annotated[str, typer.Argument(help="The property's name.")],
+    description: Annotated[str | None, typer.Option(help="Its new description.")] = None,
+    entry: EntryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a property's description or a set's entries (all of them: a bit left out is
+    removed from every contact)."""
+    body = PropertyUpdate(description=description, entries=_entries(entry))
+    changed = _property_work(
+        account, lambda s: contact_definitions.update_property(s, account, name, body)
+    )
+    _show_properties([changed], as_json)
+
+
+@property_app.command("remove")
+def property_remove(
+    account: AccountOption,
+    name: Annotated[str, typer.Argument(help="The property's name.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove an account-defined property and its value from every contact."""
+    if not yes and not typer.confirm(
+        f"Remove {name!r} and its value from every contact of account {account}?"
+    ):
+        raise typer.Exit(1)
+    _property_work(account, lambda s: contact_definitions.remove_property(s, account, name))
+    console.print(f"removed {name}")
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from audiences.idempotency.models import IdempotentResponse
 from audiences.memberships.models import AudienceMember
 from audiences.platform.automailers.models import Automailer, AutomailerDelivery
 from audiences.platform.flows.models import Flow, FlowNode, FlowNodeAudience
-from audiences.platform.mailings.models import Mailing
+from audiences.platform.mailings.models import Mailing, MailingDelivery
 from audiences.platform.messages.models import Message, MessageBlock
 
 metadata = Base.metadata
@@ -31,6 +31,7 @@ __all__ = [
     "Folder",
     "IdempotentResponse",
     "Mailing",
+    "MailingDelivery",
     "Message",
     "MessageBlock",
     "OAuthNonce",

@@ -198,6 +198,16 @@ def test_a_marketer_finds_views_moves_exports_and_is_told_why_not_delete(
     )
     shot(page, "7-campaigns-and-messages")
 
+    # Contact properties: the standard ones and the account's own; define one.
+    page.get_by_role("link", name="Contact properties").click()
+    assert page.get_by_role("row").filter(has_text="Newsletter").count() == 1
+    page.get_by_label("Name", exact=True).fill("customerType")
+    page.get_by_label("Description", exact=True).fill("Customer type")
+    page.get_by_role("button", name="Add property").click()
+    assert "customerType" in page.get_by_role("status").first.inner_text()
+    assert page.get_by_role("button", name="Remove customerType").is_visible()
+    shot(page, "9-contact-properties")
+
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{server.url}/console/login")
     page.goto(f"{server.url}/console/")

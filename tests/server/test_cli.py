@@ -84,3 +84,47 @@ def test_a_database_url_without_a_secret_key_is_refused(cli_env: dict[str, str])
     result = run(env, "account", "create", "--name", "X", "--product", "automation")
     assert result.returncode == 2
     assert "AUDIENCES_SECRET_KEY" in result.stderr
+
+
+def test_contact_properties_life_cycle(cli_env: dict[str, str]):
+    created = run(
+        cli_env, "account", "create", "--name", "Props", "--product", "automation", "--json"
+    )
+    account = str(json.loads(created.stdout)["accountId"])
+
+    added = run(
+        cli_env, "property", "add", "--account", account, "profileFields", "--type", "set",
+        "--description", "Interests", "--entry", "1=Cycling", "--entry", "2=Running", "--json",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)[0]["entries"] == [
+        {"bit": 1, "description": "Cycling", "rank": 1},
+        {"bit": 2, "description": "Running", "rank": 2},
+    ]
+    renamed = run(
+        cli_env, "property", "update", "--account", account, "permissions",
+        "--entry", "1=Nieuwsbrief", "--entry", "2=Aanbiedingen",
+    )  # fmt: skip
+    assert renamed.returncode == 0, renamed.stderr
+
+    taken = run(cli_env, "property", "add", "--account", account, "ProfileFields", "--type", "int")
+    assert (taken.returncode, "must be unique" in taken.stderr) == (1, True)
+    wrong_type = run(cli_env, "property", "add", "--account", account, "x", "--type", "text")
+    assert wrong_type.returncode == 2
+    bad_entry = run(
+        cli_env, "property", "update", "--account", account, "permissions", "--entry", "one"
+    )
+    assert bad_entry.returncode == 2
+    standard = run(cli_env, "property", "remove", "--account", account, "email", "--yes")
+    assert standard.returncode == 1
+    assert "Standard properties cannot be removed" in standard.stderr
+    nobody = run(cli_env, "property", "list", "--account", "999999")
+    assert (nobody.returncode, "Account not found" in nobody.stderr) == (1, True)
+
+    removed = run(cli_env, "property", "remove", "--account", account, "profileFields", "--yes")
+    assert removed.returncode == 0, removed.stderr
+    listed = run(cli_env, "property", "list", "--account", account)
+    assert listed.returncode == 0, listed.stderr
+    assert "profileFields" not in listed.stdout
+    assert "1=Nieuwsbrief" in listed.stdout and "2=Aanbiedingen" in listed.stdout
+    assert "email" in listed.stdout

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.accounts import repository
 from audiences.accounts.errors import AccountNotFound, ConsumerKeyTaken
 from audiences.accounts.models import Account
-from audiences.contacts import service as contacts_service
+from audiences.contacts import definitions as contact_definitions
 from audiences.core.credentials import SecretBox, new_consumer_key, new_consumer_secret
 from audiences.core.settings import parse_products
 
@@ -32,7 +32,7 @@ async def create_account(
     """A new account with the default contact properties and one credential."""
     products = parse_products(",".join(products))
     account = await repository.insert_account(session, name, products)
-    await contacts_service.seed_default_properties(session, account.account_id)
+    await contact_definitions.seed_default_properties(session, account.account_id)
     return await _issue(session, box, account, consumer_key, consumer_secret)
 
 
@@ -51,11 +51,17 @@ async def _issue(
     return IssuedCredential(account.account_id, account.name, list(account.products), key, secret)
 
 
-async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> IssuedCredential:
-    """Another credential for an existing account."""
+async def require_account(session: AsyncSession, account_id: int) -> Account:
+    """The account, or AccountNotFound."""
     account = await repository.get_account(session, account_id)
     if account is None:
         raise AccountNotFound()
+    return account
+
+
+async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> IssuedCredential:
+    """Another credential for an existing account."""
+    account = await require_account(session, account_id)
     return await _issue(session, box, account, None, None)
 
 

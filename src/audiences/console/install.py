@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from audiences.console import pages, router
+from audiences.console import pages, properties, router
 from audiences.console.session import ConsoleSessionMiddleware, CsrfRejected, SignInRequired
 from audiences.core.settings import Settings
 
@@ -30,6 +30,7 @@ async def _csrf(request: Request, _exc: Exception) -> HTMLResponse:
 def install_console(app: FastAPI, settings: Settings) -> None:
     app.include_router(router.router)
     app.include_router(pages.router)
+    app.include_router(properties.router)
     app.mount("/console/static", StaticFiles(directory=router.STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(CsrfRejected, _csrf)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from audiences.audiences import service as audiences_service
 from audiences.console.router import back, render
 from audiences.console.session import ConsolePrincipal, check_csrf, flash
-from audiences.contacts import service as contacts_service
+from audiences.contacts import definitions as contact_definitions
 from audiences.contacts.properties import PERMISSIONS
 from audiences.core.db import SessionDep
 from audiences.core.errors import DomainError
@@ -32,11 +32,11 @@ async def _audiences(session: Any, account_id: int) -> list[Any]:
 
 
 async def _permissions(session: Any, account_id: int) -> list[Any]:
-    properties = await contacts_service.list_properties(session, account_id)
+    properties = await contact_definitions.list_properties(session, account_id)
     return next((p.entries or [] for p in properties if p.name == PERMISSIONS), [])
 
 
-def _problem(error: Exception) -> str:
+def problem(error: Exception) -> str:
     if isinstance(error, DomainError):
         return error.message
     if isinstance(error, ValidationError):
@@ -90,7 +90,7 @@ async def create_mailing(
         created = await mailings_service.create_mailing(session, principal.account_id, body)
         flash(request, "ok", f"Draft mailing “{created.name}” created for {created.targetGroup}.")
     except (DomainError, ValidationError) as error:
-        flash(request, "error", _problem(error))
+        flash(request, "error", problem(error))
     return back("/console/mailings")
 
 
@@ -120,7 +120,7 @@ async def create_automailer(
         created = await automailers_service.create_automailer(session, principal.account_id, body)
         flash(request, "ok", f"Automailer “{created.name}” created for {created.targetGroup}.")
     except (DomainError, ValidationError) as error:
-        flash(request, "error", _problem(error))
+        flash(request, "error", problem(error))
     return back("/console/mailings")
 
 

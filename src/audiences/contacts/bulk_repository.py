@@ -10,6 +10,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 STAGING = "upload_contacts"
+# The last line of each externalId, indexed and analyzed: the contacts table's statistics may
+# be stale (autovacuum is off, a big import just filled it), so every join with it must stay
+# linear whichever side the planner drives from. Unindexed, a stale estimate of one contact
+# made it loop over the whole upload for every contact: 100k updates took over ten minutes.
+LATEST = "upload_latest"
 
 _CREATE = f"""
     CREATE TEMP TABLE {STAGING} (
@@ -32,32 +37,62 @@ async def create_staging(connection: psycopg.AsyncConnection[Any]) -> None:
     await connection.execute(_CREATE)
 
 
+async def settle_staging(session: AsyncSession, account_id: int) -> None:
+    """After the COPY: the last line of each externalId into `upload_latest` (unique index),
+    those naming an anonymized contact marked, both tables analyzed."""
+    for statement in (
+        f"""
+        CREATE TEMP TABLE {LATEST} ON COMMIT DROP AS
+        SELECT DISTINCT ON (external_id) *, false AS anonymized
+        FROM {STAGING} ORDER BY external_id, line DESC
+        """,
+        f"CREATE UNIQUE INDEX ON {LATEST} (external_id)",
+        f"ANALYZE {LATEST}",
+        f"ANALYZE {STAGING}",
+    ):
+        await session.execute(text(statement))
+    await session.execute(
+        text(
+            f"""
+            UPDATE {LATEST} s SET anonymized = true
+            FROM contacts c
+            WHERE c.account_id = :account_id AND c.external_id = s.external_id
+              AND c.anonymized_at IS NOT NULL
+            """
+        ),
+        {"account_id": account_id},
+    )
+    await session.execute(text(f"ANALYZE {LATEST}"))
+
+
 def copy_statement() -> sql.Composed:
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(STAGING), sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
     )
 
 
-# Given properties are merged over the stored ones (keys given as null removed); permission
-# bits merge one by one, the given value winning. With :purge, what was not given goes.
+# Given properties are merged over the stored ones (keys given as null removed); sets (the
+# only values stored as JSON arrays: permissions and any set the account defined) merge bit by
+# bit, the given entry winning. With :purge, what was not given goes.
 _MERGED = """
     CASE WHEN :purge THEN s.properties
     ELSE jsonb_strip_nulls(
         (c.properties - coalesce(s.removed, '{}')) || s.properties
-        || CASE WHEN s.properties ? 'permissions' AND c.properties ? 'permissions'
-                THEN jsonb_build_object('permissions', (
-                    SELECT jsonb_agg(e ORDER BY (e ->> 'bit')::int)
+        || coalesce((
+            SELECT jsonb_object_agg(k, (
+                SELECT jsonb_agg(e ORDER BY (e ->> 'bit')::bigint)
+                FROM (
+                    SELECT DISTINCT ON ((e ->> 'bit')::bigint) e
                     FROM (
-                        SELECT DISTINCT ON ((e ->> 'bit')::int) e
-                        FROM (
-                            SELECT e, 0 AS rank
-                            FROM jsonb_array_elements(s.properties -> 'permissions') e
-                            UNION ALL
-                            SELECT e, 1 FROM jsonb_array_elements(c.properties -> 'permissions') e
-                        ) both_sides
-                        ORDER BY (e ->> 'bit')::int, rank
-                    ) merged))
-                ELSE '{}'::jsonb END)
+                        SELECT e, 0 AS rank FROM jsonb_array_elements(s.properties -> k) e
+                        UNION ALL
+                        SELECT e, 1 FROM jsonb_array_elements(c.properties -> k) e
+                    ) both_sides
+                    ORDER BY (e ->> 'bit')::bigint, rank
+                ) merged))
+            FROM jsonb_object_keys(s.properties) k
+            WHERE jsonb_typeof(s.properties -> k) = 'array'
+              AND jsonb_typeof(c.properties -> k) = 'array'), '{}'::jsonb))
     END
 """
 
@@ -65,10 +100,7 @@ _MERGED = """
 # ones merged; anonymized contacts are left alone (and reported by the caller).
 _UPSERT = text(
     f"""
-    WITH latest AS (
-        SELECT DISTINCT ON (external_id) * FROM {STAGING} ORDER BY external_id, line DESC
-    ),
-    updated AS (
+    WITH updated AS (
         UPDATE contacts c
         SET properties = {_MERGED},
             email = CASE WHEN :purge OR s.properties ? 'email' THEN s.properties ->> 'email'
@@ -78,9 +110,9 @@ _UPSERT = text(
             email_channel = coalesce(s.email_channel, c.email_channel),
             sms_channel = coalesce(s.sms_channel, c.sms_channel),
             changed_at = now()
-        FROM latest s
+        FROM {LATEST} s
         WHERE c.account_id = :account_id AND c.external_id = s.external_id
-          AND c.anonymized_at IS NULL
+          AND NOT s.anonymized AND c.anonymized_at IS NULL
         RETURNING c.external_id
     ),
     inserted AS (
@@ -92,14 +124,14 @@ _UPSERT = text(
                s.properties ->> 'email', s.properties, coalesce(s.test_group, false),
                coalesce(s.email_channel, true),
                coalesce(s.sms_channel, s.properties ? 'mobileNumber')
-        FROM latest s
+        FROM {LATEST} s
         WHERE NOT EXISTS (
             SELECT 1 FROM contacts c
             WHERE c.account_id = :account_id AND c.external_id = s.external_id)
         ON CONFLICT (account_id, external_id) DO NOTHING
         RETURNING external_id
     )
-    SELECT (SELECT count(*) FROM latest) AS distinct_ids,
+    SELECT (SELECT count(*) FROM {LATEST}) AS distinct_ids,
            (SELECT count(*) FROM inserted) AS created,
            (SELECT count(*) FROM updated) AS updated
     """
@@ -119,31 +151,31 @@ async def anonymized_lines(
         text(
             f"""
             SELECT s.line, s.external_id FROM {STAGING} s
-            JOIN contacts c ON c.account_id = :account_id AND c.external_id = s.external_id
-            WHERE c.anonymized_at IS NOT NULL
+            JOIN {LATEST} l ON l.external_id = s.external_id
+            WHERE l.anonymized
             ORDER BY s.line LIMIT :limit
             """
         ),
-        {"account_id": account_id, "limit": limit},
+        {"limit": limit},
     )
     return rows.all()
 
 
-async def count_anonymized(session: AsyncSession, account_id: int) -> int:
+async def count_anonymized(session: AsyncSession) -> int:
     return int(
         await session.scalar(
             text(
                 f"""
                 SELECT count(*) FROM {STAGING} s
-                JOIN contacts c ON c.account_id = :account_id AND c.external_id = s.external_id
-                WHERE c.anonymized_at IS NOT NULL
+                JOIN {LATEST} l ON l.external_id = s.external_id
+                WHERE l.anonymized
                 """
-            ),
-            {"account_id": account_id},
+            )
         )
         or 0
     )
 
 
 async def drop_staging(session: AsyncSession) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS {LATEST}"))
     await session.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))

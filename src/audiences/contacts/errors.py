@@ -49,4 +49,54 @@ class ContactAnonymized(DomainError):
     message = "Contact is anonymized and can no longer be changed"
 
 
+class PropertyNotFound(DomainError):
+    status = 404
+    error_type = "RESOURCE_NOT_FOUND"
+    message = "Property not found"
+
+
+class PropertyNameTaken(DomainError):
+    status = 417
+    error_type = "NAME_ALREADY_IN_USE"
+    message = "Property name must be unique"
+
+
+class PropertyDefinitionInvalid(DomainError):
+    status = 400
+    error_type = "INVALID_PARAMS"
+    message = "Property definition is invalid"
+
+
+class PropertyLimitReached(DomainError):
+    status = 417
+    error_type = "INVALID_STATE"
+    message = "Maximum of account-defined properties exceeded"
+
+
+class StandardPropertyKept(DomainError):
+    status = 400
+    error_type = "INVALID_STATE"
+    message = "Standard properties cannot be removed"
+
+
+class SearchQueryInvalid(DomainError):
+    status = 400
+    error_type = "INVALID_PARAMS"
+    message = "MPSearchQuery must be name=value, such as email=ann@example.com"
+
+
+class FromDateInvalid(DomainError):
+    status = 400
+    error_type = "INVALID_PARAMS"
+    message = "Invalid fromDate or no fromDate given"
+
+
+class ToDateInvalid(DomainError):
+    status = 400
+    error_type = "INVALID_PARAMS"
+    message = "Invalid toDate or no toDate given"
+
+
 register_constraint("uq_contacts_account_id_external_id", ContactAlreadyExists)
+register_constraint("uq_contact_properties_account_id_name", PropertyNameTaken)
+register_constraint("uq_contact_properties_account_id_lower_name", PropertyNameTaken)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKeyConstraint,
     Identity,
+    Index,
     PrimaryKeyConstraint,
     String,
     Text,
@@ -28,6 +29,10 @@ class Contact(Base):
         ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
         UniqueConstraint("account_id", "external_id"),
         UniqueConstraint("account_id", "encrypted_id"),
+        # GET /contact/search?MPSearchQuery=email=... (what the PHP clients ask), any case.
+        Index("ix_contacts_account_id_lower_email", "account_id", func.lower(text("email"))),
+        # GET /contact/updates/list: clients poll for the few contacts changed since last time.
+        Index("ix_contacts_account_id_changed_at", "account_id", "changed_at"),
     )
 
     account_id: Mapped[int] = mapped_column(BigInteger)
@@ -47,13 +52,21 @@ class Contact(Base):
 
 
 class PropertyDefinition(Base):
-    """A contact property an account may set (the vendor's /contact/properties/list)."""
+    """A contact property an account may set (the vendor's /contact/properties/list): the
+    standard ones every account starts with, and those the account defined."""
 
     __tablename__ = "contact_properties"
     __table_args__ = (
         PrimaryKeyConstraint("account_id", "property_id"),
         ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
         UniqueConstraint("account_id", "name"),
+        # "Email" beside "email" would be two properties no marketer could tell apart.
+        Index(
+            "uq_contact_properties_account_id_lower_name",
+            "account_id",
+            func.lower(text("name")),
+            unique=True,
+        ),
     )
 
     account_id: Mapped[int] = mapped_column(BigInteger)
@@ -62,3 +75,4 @@ class PropertyDefinition(Base):
     description: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(32))
     entries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    standard: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

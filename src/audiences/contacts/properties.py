@@ -1,16 +1,13 @@
-"""Contact property definitions and the rules for their values (the vendor's property types)."""
+"""Contact property definitions: the vendor's property types, the standard set every account
+starts with, and the rules for the properties an account defines itself."""
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
-
-from email_validator import EmailNotValidError, validate_email
+from typing import Any, Literal, get_args
 
 from audiences.core.validation import storable_text
 
-PROPERTY_TYPES = (
+PropertyType = Literal[
     "birthdate",
     "date",
     "dateTime",
@@ -22,11 +19,13 @@ PROPERTY_TYPES = (
     "postcode",
     "set",
     "string",
-)
-
+]
+PROPERTY_TYPES: tuple[str, ...] = get_args(PropertyType)
+SET = "set"
 PERMISSIONS = "permissions"
 
-# The set every new account starts with: the vendor's common contact fields.
+# The set every new account starts with: the vendor's common contact fields. houseNumber is
+# text, as the vendor answers it (a Python SDK's model reads it as a string).
 DEFAULT_PROPERTIES: list[dict[str, Any]] = [
     {"name": "email", "description": "E-mail address", "type": "email"},
     {"name": "firstName", "description": "First name", "type": "string"},
@@ -38,7 +37,7 @@ DEFAULT_PROPERTIES: list[dict[str, Any]] = [
     {"name": "phoneNumber", "description": "Phone number", "type": "string"},
     {"name": "company", "description": "Company", "type": "string"},
     {"name": "street", "description": "Street", "type": "string"},
-    {"name": "houseNumber", "description": "House number", "type": "int"},
+    {"name": "houseNumber", "description": "House number", "type": "string"},
     {"name": "houseNumberSuffix", "description": "House number suffix", "type": "string"},
     {"name": "postalCode", "description": "Postal code", "type": "postcode"},
     {"name": "city", "description": "City", "type": "string"},
@@ -50,7 +49,7 @@ DEFAULT_PROPERTIES: list[dict[str, Any]] = [
     {
         "name": PERMISSIONS,
         "description": "Permissions",
-        "type": "set",
+        "type": SET,
         "entries": [
             {"bit": 1, "description": "Newsletter", "rank": 1},
             {"bit": 2, "description": "Offers", "rank": 2},
@@ -60,9 +59,26 @@ DEFAULT_PROPERTIES: list[dict[str, Any]] = [
     },
 ]
 
-_MOBILE = re.compile(r"^\+?[0-9][0-9 ()-]{5,23}$")
-_GENDERS = {"M", "F", "U"}
-MAX_STRING = 255
+# Names a contact's JSON or a CSV import header already uses for something else.
+RESERVED_NAMES = frozenset(
+    n.lower()
+    for n in (
+        "externalId",
+        "encryptedId",
+        "testGroup",
+        "temporary",
+        "created",
+        "lastChanged",
+        "channels",
+        "properties",
+        "contact",
+    )
+)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+MAX_DESCRIPTION = 255
+MAX_ENTRIES = 100
+MAX_BIT = 2**31 - 1
+MAX_ACCOUNT_PROPERTIES = 200
 
 
 @dataclass(frozen=True)
@@ -71,121 +87,61 @@ class Definition:
     description: str
     type: str
     entries: tuple[dict[str, Any], ...] | None = None
+    standard: bool = False
+
+    def entry_descriptions(self) -> dict[int, str]:
+        return {int(e["bit"]): str(e["description"]) for e in self.entries or ()}
 
 
-class PropertyValueError(ValueError):
-    """A property value that its definition does not allow."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"{name}: {reason}")
+class DefinitionError(ValueError):
+    """A property definition that the rules do not allow; the message says which rule."""
 
 
-def normalize_email(value: Any) -> str:
-    if not isinstance(value, str):
-        raise PropertyValueError("email", "must be a string")
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise PropertyValueError("email", str(exc)) from exc
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise DefinitionError(
+            "A property name is 1 to 64 letters, digits or underscores, starting with a letter"
+        )
+    if name.lower() in RESERVED_NAMES:
+        raise DefinitionError(f"'{name}' is reserved for a field of the contact itself")
+    return name
 
 
-def _set_value(definition: Definition, value: Any) -> list[dict[str, Any]]:
-    allowed = {int(e["bit"]) for e in definition.entries or ()}
-    if not isinstance(value, list):
-        raise PropertyValueError(definition.name, "must be a list of {bit, enabled}")
-    result: dict[int, bool] = {}
-    for item in value:
-        if not isinstance(item, dict) or set(item) - {"bit", "enabled", "description", "rank"}:
-            raise PropertyValueError(definition.name, "each entry must be {bit, enabled}")
-        bit, enabled = item.get("bit"), item.get("enabled", True)
-        if isinstance(bit, bool) or not isinstance(bit, int) or bit not in allowed:
-            raise PropertyValueError(
-                definition.name, f"bit {bit!r} is not one of {sorted(allowed)}"
-            )
-        if not isinstance(enabled, bool):
-            raise PropertyValueError(definition.name, "enabled must be true or false")
-        result[bit] = enabled
-    return [{"bit": b, "enabled": e} for b, e in sorted(result.items())]
+def check_description(description: str | None, default: str) -> str:
+    text = default if description is None else description.strip()
+    if not text or len(text) > MAX_DESCRIPTION or not storable_text(text):
+        raise DefinitionError(f"A description is 1 to {MAX_DESCRIPTION} characters of text")
+    return text
 
 
-def normalize_value(definition: Definition, value: Any) -> Any:
-    """The stored form of a property value, or PropertyValueError naming what is wrong."""
-    name, kind = definition.name, definition.type
-    if value is None:
+def check_entries(kind: str, entries: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The stored entries of a set (bits unique, ranked), or None for any other type."""
+    if kind != SET:
+        if entries:
+            raise DefinitionError(f"Only a set has entries; a property of type {kind} has none")
         return None
-    if kind == "email":
-        return normalize_email(value)
-    if kind == "set":
-        return _set_value(definition, value)
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise PropertyValueError(name, "must be an integer")
-        try:
-            number = int(value)
-        except ValueError as exc:
-            raise PropertyValueError(name, "must be an integer") from exc
-        if abs(number) > 2**63 - 1:
-            raise PropertyValueError(name, "is out of range")
-        return number
-    if kind == "money":
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise PropertyValueError(name, "must be a number")
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation as exc:
-            raise PropertyValueError(name, "must be a number") from exc
-        if not amount.is_finite():
-            raise PropertyValueError(name, "must be a finite number")
-        return float(amount)
-    if not isinstance(value, str):
-        raise PropertyValueError(name, "must be a string")
-    if not storable_text(value):
-        raise PropertyValueError(name, "must be text without NUL characters")
-    if kind in ("date", "birthdate"):
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError as exc:
-            raise PropertyValueError(name, "must be a date as YYYY-MM-DD") from exc
-    if kind == "dateTime":
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-        except ValueError as exc:
-            raise PropertyValueError(name, "must be an ISO 8601 date and time") from exc
-    if kind == "gender":
-        if value.upper() not in _GENDERS:
-            raise PropertyValueError(name, "must be M, F or U")
-        return value.upper()
-    if kind == "mobNr":
-        if not _MOBILE.match(value.strip()):
-            raise PropertyValueError(name, "must be a phone number such as +31612345678")
-        return value.strip()
-    if len(value) > MAX_STRING:
-        raise PropertyValueError(name, f"must be at most {MAX_STRING} characters")
-    return value
-
-
-def merge_properties(
-    definitions: dict[str, Definition],
-    current: dict[str, Any],
-    given: dict[str, Any],
-    purge: bool,
-) -> dict[str, Any]:
-    """The properties after a write: given values validated and merged into the current ones
-    (set entries merged bit by bit); with purge, what was not given is removed."""
-    result: dict[str, Any] = {} if purge else dict(current)
-    for name, raw in given.items():
-        definition = definitions.get(name)
-        if definition is None:
-            raise PropertyValueError(name, "is not a property of this account")
-        value = normalize_value(definition, raw)
-        if value is None:
-            result.pop(name, None)
-            continue
-        if definition.type == "set" and not purge and isinstance(current.get(name), list):
-            bits = {e["bit"]: e["enabled"] for e in current[name]}
-            bits.update({e["bit"]: e["enabled"] for e in value})
-            value = [{"bit": b, "enabled": e} for b, e in sorted(bits.items())]
-        result[name] = value
-    return result
+    if entries is None:
+        raise DefinitionError("A set needs its entries: [{bit, description, rank?}]")
+    if len(entries) > MAX_ENTRIES:
+        raise DefinitionError(f"A set has at most {MAX_ENTRIES} entries")
+    checked: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for position, entry in enumerate(entries, start=1):
+        bit = entry.get("bit")
+        if isinstance(bit, bool) or not isinstance(bit, int) or not 1 <= bit <= MAX_BIT:
+            raise DefinitionError(f"Entry bits are whole numbers from 1 to {MAX_BIT}")
+        if bit in seen:
+            raise DefinitionError(f"Bit {bit} is given twice")
+        seen.add(bit)
+        rank = entry.get("rank")
+        if rank is None:
+            rank = position
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank <= MAX_BIT:
+            raise DefinitionError("An entry's rank is a whole number of at least 0")
+        description = entry.get("description")
+        if not isinstance(description, str):
+            raise DefinitionError(f"Bit {bit} needs a description")
+        checked.append(
+            {"bit": bit, "description": check_description(description, ""), "rank": rank}
+        )
+    return sorted(checked, key=lambda e: (e["rank"], e["bit"]))

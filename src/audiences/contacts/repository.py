@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[P
 
 
 async def insert_definitions(
-    session: AsyncSession, account_id: int, definitions: list[dict[str, Any]]
+    session: AsyncSession, account_id: int, definitions: list[dict[str, Any]], *, standard: bool
 ) -> None:
     await session.execute(
         insert(PropertyDefinition),
@@ -31,9 +31,86 @@ async def insert_definitions(
                 "description": d["description"],
                 "type": d["type"],
                 "entries": d.get("entries"),
+                "standard": standard,
             }
             for d in definitions
         ],
+    )
+
+
+async def get_definition(
+    session: AsyncSession, account_id: int, name: str, *, for_update: bool = False
+) -> PropertyDefinition | None:
+    query = select(PropertyDefinition).where(
+        PropertyDefinition.account_id == account_id, PropertyDefinition.name == name
+    )
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def find_definition_by_lower_name(
+    session: AsyncSession, account_id: int, name: str
+) -> PropertyDefinition | None:
+    return await session.scalar(
+        select(PropertyDefinition).where(
+            PropertyDefinition.account_id == account_id,
+            func.lower(PropertyDefinition.name) == name.lower(),
+        )
+    )
+
+
+async def count_account_defined(session: AsyncSession, account_id: int) -> int:
+    count = await session.scalar(
+        select(func.count()).where(
+            PropertyDefinition.account_id == account_id, PropertyDefinition.standard.is_(False)
+        )
+    )
+    return int(count or 0)
+
+
+async def delete_definition(session: AsyncSession, definition: PropertyDefinition) -> None:
+    await session.execute(
+        delete(PropertyDefinition).where(
+            PropertyDefinition.account_id == definition.account_id,
+            PropertyDefinition.property_id == definition.property_id,
+        )
+    )
+
+
+async def strip_values(session: AsyncSession, account_id: int, name: str) -> None:
+    """Removes a property's value from every contact of the account, in one statement."""
+    await session.execute(
+        text(
+            """
+            UPDATE contacts SET properties = properties - CAST(:name AS text)
+            WHERE account_id = :account_id AND properties ? CAST(:name AS text)
+            """
+        ),
+        {"account_id": account_id, "name": name},
+    )
+
+
+async def strip_set_bits(
+    session: AsyncSession, account_id: int, name: str, bits: list[int]
+) -> None:
+    """Removes set entries with these bits from every contact's value, in one statement."""
+    await session.execute(
+        text(
+            """
+            UPDATE contacts c SET properties = jsonb_set(c.properties, ARRAY[s.name], (
+                SELECT coalesce(jsonb_agg(e ORDER BY (e ->> 'bit')::bigint), '[]'::jsonb)
+                FROM jsonb_array_elements(c.properties -> s.name) e
+                WHERE NOT (e ->> 'bit')::bigint = ANY(s.bits)))
+            FROM (SELECT CAST(:name AS text) AS name, CAST(:bits AS bigint[]) AS bits) s
+            WHERE c.account_id = :account_id
+              AND jsonb_typeof(c.properties -> s.name) = 'array'
+              AND EXISTS (
+                  SELECT 1 FROM jsonb_array_elements(c.properties -> s.name) e
+                  WHERE (e ->> 'bit')::bigint = ANY(s.bits))
+            """
+        ),
+        {"account_id": account_id, "name": name, "bits": bits},
     )
 
 

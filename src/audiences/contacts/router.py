@@ -6,17 +6,28 @@ from fastapi import APIRouter, Query, Request, Response
 
 from audiences.api.routing import ApiRoute, UploadRoute, route
 from audiences.auth.dependencies import CurrentPrincipal
-from audiences.contacts import imports, service
+from audiences.contacts import definitions, imports, queries, service
 from audiences.contacts.errors import (
     ContactAlreadyExists,
     ContactAnonymized,
     ContactNotFound,
     ContactWithoutId,
     EmailInvalid,
+    FromDateInvalid,
     PropertyInvalid,
+    SearchQueryInvalid,
+    ToDateInvalid,
     TooManyContacts,
 )
 from audiences.contacts.imports import ImportRefused
+from audiences.contacts.page_schemas import (
+    BouncesResponse,
+    CampaignMailingHistoryResponse,
+    ContactsResponse,
+    FormHistoryResponse,
+    MailingHistoryResponse,
+)
+from audiences.contacts.property_router import router as property_router
 from audiences.contacts.schemas import (
     AddContactResponse,
     AddContactsRequest,
@@ -28,21 +39,46 @@ from audiences.contacts.schemas import (
 from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams
 from audiences.core.openapi import errors
+from audiences.core.paging import (
+    DEFAULT_PAGE_SIZE,
+    AfterParam,
+    PageSizeParam,
+    Paging,
+    next_paging,
+)
 from audiences.core.settings import SettingsDep
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 
-router = APIRouter(prefix="/contact", tags=["Contacts"], route_class=ApiRoute)
+contact_router = APIRouter(prefix="/contact", tags=["Contacts"], route_class=ApiRoute)
 
 _WRITE_ERRORS = (EmailInvalid, PropertyInvalid, ContactWithoutId, ContactAnonymized)
+_PERIOD_ERRORS = (
+    FromDateInvalid,
+    ToDateInvalid,
+    InvalidParams("fromDate must not be after toDate"),
+)
+SearchQueryParam = Annotated[
+    str,
+    Query(
+        description="name=value: externalId, encryptedId or a property of the account, such as "
+        "email=ann@example.com (see docs/api.md for how each type compares)",
+        examples=["email=ann@example.com"],
+    ),
+]
+# Required, but checked by the service so that a missing date gets the vendor's message.
+MomentParam = Annotated[
+    str | None,
+    Query(description="Required. ISO 8601 (or epoch milliseconds); included"),
+]
 
 
-@router.get("/properties/list", response_model=list[PropertyRead], responses=errors())
+@contact_router.get("/properties/list", response_model=list[PropertyRead], responses=errors())
 async def list_properties(session: SessionDep, principal: CurrentPrincipal) -> list[PropertyRead]:
-    """Get all properties a contact can have."""
-    return await service.list_properties(session, principal.account_id)
+    """Get all properties a contact can have: the standard ones and the account's own."""
+    return await definitions.vendor_properties(session, principal.account_id)
 
 
-@router.post(
+@contact_router.post(
     "/list",
     response_model=list[AddContactResponse],
     responses=errors(TooManyContacts, ContactWithoutId),
@@ -79,7 +115,7 @@ OnErrorParam = Annotated[
 
 
 @route(
-    router,
+    contact_router,
     "/import",
     UploadRoute,
     methods=["POST"],
@@ -96,11 +132,10 @@ async def import_contacts(
     onError: OnErrorParam = "skip",
 ) -> ImportReport:
     """Create or update millions of contacts from a streamed upload, in one transaction."""
-    definitions = await service.definitions_by_name(session, principal.account_id)
     return await imports.import_contacts(
         session,
         principal.account_id,
-        definitions,
+        await definitions.definitions_by_name(session, principal.account_id),
         request.stream(),
         request.headers.get("content-type", ""),
         purge=purge,
@@ -109,7 +144,7 @@ async def import_contacts(
     )
 
 
-@router.post(
+@contact_router.post(
     "",
     status_code=204,
     response_class=Response,
@@ -123,7 +158,7 @@ async def create_contact(
     return Response(status_code=204)
 
 
-@router.put(
+@contact_router.put(
     "/anonymize/{externalId}",
     status_code=204,
     response_class=Response,
@@ -137,7 +172,125 @@ async def anonymize_contact(
     return Response(status_code=204)
 
 
-@router.get("/{externalId}", response_model=ContactRead, responses=errors(ContactNotFound))
+@contact_router.get(
+    "/search",
+    response_model=ContactsResponse,
+    responses=errors(SearchQueryInvalid),
+)
+async def search_contacts(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    MPSearchQuery: SearchQueryParam,
+    after: AfterParam = None,
+    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> ContactsResponse:
+    """Get contacts by a property value (or externalId, encryptedId), paged."""
+    contacts, last = await queries.search_contacts(
+        session, principal.account_id, MPSearchQuery, after or 0, pageSize
+    )
+    return ContactsResponse(
+        paging=next_paging(request, last, len(contacts) == pageSize), contacts=contacts
+    )
+
+
+@contact_router.get(
+    "/updates/list",
+    response_model=ContactsResponse,
+    responses=errors(*_PERIOD_ERRORS),
+)
+async def list_updated_contacts(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    fromDate: MomentParam = None,
+    toDate: MomentParam = None,
+    after: AfterParam = None,
+    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> ContactsResponse:
+    """Get contacts changed between fromDate and toDate, paged."""
+    contacts, last = await queries.updated_contacts(
+        session, principal.account_id, fromDate, toDate, after or 0, pageSize
+    )
+    return ContactsResponse(
+        paging=next_paging(request, last, len(contacts) == pageSize), contacts=contacts
+    )
+
+
+@contact_router.get(
+    "/bounces/list",
+    response_model=BouncesResponse,
+    responses=errors(*_PERIOD_ERRORS),
+)
+async def list_bounced_contacts(
+    principal: CurrentPrincipal,
+    fromDate: MomentParam = None,
+    toDate: MomentParam = None,
+    after: AfterParam = None,
+    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> BouncesResponse:
+    """Get contacts that bounced between fromDate and toDate (none: this service sends no
+    e-mail)."""
+    queries.period(fromDate, toDate)
+    return BouncesResponse(paging=Paging(), bounces=[])
+
+
+@contact_router.get(
+    "/{externalId}/mailings",
+    response_model=MailingHistoryResponse,
+    responses=errors(ContactNotFound),
+)
+async def get_mailing_history(
+    request: Request,
+    externalId: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    after: AfterParam = None,
+) -> MailingHistoryResponse:
+    """Get the mailings a contact received: completed mailings and automailer runs, 50 a page."""
+    page, last = await queries.mailing_history(
+        session, principal.account_id, externalId, after or 0
+    )
+    return MailingHistoryResponse(
+        paging=next_paging(request, last, len(page) == queries.HISTORY_PAGE),
+        mailingHistories=page,
+    )
+
+
+@contact_router.get(
+    "/{externalId}/campaign-mailings",
+    response_model=CampaignMailingHistoryResponse,
+    responses=errors(ContactNotFound),
+)
+async def get_campaign_mailing_history(
+    externalId: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    after: AfterParam = None,
+) -> CampaignMailingHistoryResponse:
+    """Get the campaign mailings a contact received (none: campaigns here send no mail)."""
+    await queries.require_contact(session, principal.account_id, externalId)
+    return CampaignMailingHistoryResponse(paging=Paging(), campaignMailingHistories=[])
+
+
+@contact_router.get(
+    "/{externalId}/forms",
+    response_model=FormHistoryResponse,
+    responses=errors(ContactNotFound),
+)
+async def get_form_history(
+    externalId: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    after: AfterParam = None,
+    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+) -> FormHistoryResponse:
+    """Get the forms a contact submitted (none: this service has no forms)."""
+    await queries.require_contact(session, principal.account_id, externalId)
+    return FormHistoryResponse(paging=Paging(), formHistories=[])
+
+
+@contact_router.get("/{externalId}", response_model=ContactRead, responses=errors(ContactNotFound))
 async def get_contact(
     externalId: str, session: SessionDep, principal: CurrentPrincipal
 ) -> ContactRead:
@@ -145,7 +298,7 @@ async def get_contact(
     return await service.get_contact(session, principal.account_id, externalId)
 
 
-@router.put(
+@contact_router.put(
     "/{externalId}",
     status_code=204,
     response_class=Response,
@@ -159,3 +312,9 @@ async def update_contact(
     """Update a contact; with `purge`, properties not given are removed."""
     await service.update_contact(session, principal.account_id, externalId, body)
     return Response(status_code=204)
+
+
+# The extension's property routes beside the vendor's contact calls, each under its own tag.
+router = APIRouter()
+router.include_router(contact_router)
+router.include_router(property_router)

@@ -2,6 +2,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiences.contacts.properties import PropertyType
+
 
 class Channel(BaseModel):
     name: Literal["EMAIL", "SMS"]
@@ -15,7 +17,8 @@ class SetPropertyEntry(BaseModel):
 
 
 class PropertyRead(BaseModel):
-    """A property a contact can have (`GET /contact/properties/list`)."""
+    """A property a contact can have (`GET /contact/properties/list`): `entries` only for a
+    set."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -32,6 +35,71 @@ class PropertyRead(BaseModel):
     description: str
     type: str
     entries: list[SetPropertyEntry] | None = None
+
+
+class SetEntryIn(BaseModel):
+    """An option of a set: its bit, its label, and its place in lists (default: as given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bit: int = Field(description="1 to 2147483647, unique within the set")
+    description: str = Field(description="1 to 255 characters")
+    rank: int | None = None
+
+
+class PropertyCreate(BaseModel):
+    """A property the account defines beside the standard ones."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "profileFields",
+                "type": "set",
+                "description": "Interests",
+                "entries": [
+                    {"bit": 1, "description": "Cycling"},
+                    {"bit": 2, "description": "Running"},
+                ],
+            }
+        },
+    )
+
+    name: str = Field(description="1 to 64 letters, digits or _, starting with a letter")
+    type: PropertyType
+    description: str | None = Field(default=None, description="Default: the name")
+    entries: list[SetEntryIn] | None = Field(default=None, description="A set's options")
+
+
+class PropertyUpdate(BaseModel):
+    """A property's new description and (for a set, such as `permissions`) its entries; what is
+    left out stays. The name and type cannot change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "entries": [
+                    {"bit": 1, "description": "Newsletter"},
+                    {"bit": 2, "description": "Offers"},
+                    {"bit": 5, "description": "Webinars"},
+                ]
+            }
+        },
+    )
+
+    name: str | None = Field(default=None, description="If given, must be the path's name")
+    type: PropertyType | None = Field(default=None, description="If given, must be unchanged")
+    description: str | None = None
+    entries: list[SetEntryIn] | None = Field(
+        default=None, description="The set's entries, all of them: bits left out are removed"
+    )
+
+
+class DefinedProperty(PropertyRead):
+    """A property definition, with whether it is one of the standard ones."""
+
+    standard: bool = Field(description="Standard properties cannot be removed")
 
 
 class ContactIn(BaseModel):
@@ -102,7 +170,8 @@ class AddContactsRequest(BaseModel):
 
 
 class ContactRead(BaseModel):
-    """A contact; dates are epoch milliseconds, properties only those with a value."""
+    """A contact; dates are epoch milliseconds. Properties: those with a value, and every set
+    (such as `permissions`) always, as `[{bit, description, enabled}]`, `[]` when empty."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -116,7 +185,11 @@ class ContactRead(BaseModel):
                 "properties": {
                     "email": "ann@example.com",
                     "firstName": "Ann",
-                    "permissions": [{"bit": 1, "enabled": True}],
+                    "turnover": "1250.50",
+                    "permissions": [
+                        {"bit": 1, "description": "Newsletter", "enabled": True},
+                        {"bit": 2, "description": "Offers", "enabled": False},
+                    ],
                 },
                 "channels": [{"name": "EMAIL", "value": True}, {"name": "SMS", "value": False}],
             }

@@ -7,6 +7,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import repository
+from audiences.contacts.definitions import definitions_by_name
 from audiences.contacts.errors import (
     ContactAlreadyExists,
     ContactAnonymized,
@@ -18,13 +19,7 @@ from audiences.contacts.errors import (
     TooManyContacts,
 )
 from audiences.contacts.models import Contact
-from audiences.contacts.properties import (
-    DEFAULT_PROPERTIES,
-    PERMISSIONS,
-    Definition,
-    PropertyValueError,
-    merge_properties,
-)
+from audiences.contacts.properties import Definition
 from audiences.contacts.schemas import (
     AddContactResponse,
     AddContactsRequest,
@@ -32,9 +27,8 @@ from audiences.contacts.schemas import (
     ContactIn,
     ContactRead,
     ContactRequest,
-    PropertyRead,
-    SetPropertyEntry,
 )
+from audiences.contacts.values import PropertyValueError, merge_properties, readable
 from audiences.core.errors import DomainError, InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import valid_external_id
@@ -42,34 +36,8 @@ from audiences.core.validation import valid_external_id
 MAX_CONTACTS_PER_LIST = 100
 
 
-async def seed_default_properties(session: AsyncSession, account_id: int) -> None:
-    """Every new account starts with the vendor's common contact properties."""
-    await repository.insert_definitions(session, account_id, DEFAULT_PROPERTIES)
-
-
-async def definitions_by_name(session: AsyncSession, account_id: int) -> dict[str, Definition]:
-    rows = await repository.list_definitions(session, account_id)
-    return {
-        r.name: Definition(r.name, r.description, r.type, tuple(r.entries or ()) or None)
-        for r in rows
-    }
-
-
-async def list_properties(session: AsyncSession, account_id: int) -> list[PropertyRead]:
-    """The properties a contact of this account can have."""
-    rows = await repository.list_definitions(session, account_id)
-    return [
-        PropertyRead(
-            name=r.name,
-            description=r.description,
-            type=r.type,
-            entries=[SetPropertyEntry(**e) for e in r.entries] if r.entries else None,
-        )
-        for r in rows
-    ]
-
-
-def to_read(contact: Contact) -> ContactRead:
+def to_read(contact: Contact, definitions: dict[str, Definition]) -> ContactRead:
+    """A contact as clients parse it (every set present, entries with their descriptions)."""
     return ContactRead(
         externalId=contact.external_id,
         created=epoch_ms(contact.created_at) or 0,
@@ -77,7 +45,7 @@ def to_read(contact: Contact) -> ContactRead:
         encryptedId=contact.encrypted_id,
         testGroup=contact.test_group,
         temporary=contact.temporary,
-        properties=contact.properties,
+        properties=readable(definitions, contact.properties),
         channels=[
             Channel(name="EMAIL", value=contact.email_channel),
             Channel(name="SMS", value=contact.sms_channel),
@@ -186,7 +154,7 @@ async def get_contact(session: AsyncSession, account_id: int, external_id: str) 
     contact = await repository.get_contact(session, account_id, external_id)
     if contact is None:
         raise ContactNotFound()
-    return to_read(contact)
+    return to_read(contact, await definitions_by_name(session, account_id))
 
 
 _CODES = {
@@ -238,14 +206,3 @@ async def anonymize_contact(session: AsyncSession, account_id: int, external_id:
     contact.anonymized_at = func.now()
     contact.changed_at = func.now()
     await session.flush()
-
-
-async def check_permission_bit(session: AsyncSession, account_id: int, bit: int) -> None:
-    """The bit must be one of the account's `permissions` entries."""
-    definitions = await definitions_by_name(session, account_id)
-    permissions = definitions.get(PERMISSIONS)
-    bits = sorted(int(e["bit"]) for e in (permissions.entries or ())) if permissions else []
-    if bit not in bits:
-        raise InvalidParams(
-            f"permissionBit {bit} is not a permission of this account; choose one of {bits}"
-        )

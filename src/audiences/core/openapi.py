@@ -143,6 +143,11 @@ TAGS = [
     {"name": "Audiences", "description": "Spotler-compatible audience calls."},
     {"name": "Audience contacts", "description": "Spotler-compatible membership calls."},
     {"name": "Contacts", "description": "Spotler-compatible contact calls."},
+    {
+        "name": "Contact properties",
+        "description": "Extension: properties the account defines, and a set's entries (such "
+        "as the permissions).",
+    },
     {"name": "Mailings", "description": "Extension: mailings with an audience as target group."},
     {"name": "Automailers", "description": "Extension: automailers on an audience."},
     {

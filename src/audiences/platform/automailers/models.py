@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from audiences.core.db import Base
+from audiences.platform.mailings.models import DELIVERY_IDS
 
 
 class Automailer(Base):
@@ -73,9 +74,19 @@ class AutomailerDelivery(Base):
             ["contacts.account_id", "contacts.contact_id"],
             ondelete="CASCADE",
         ),
+        Index(
+            "ix_automailer_deliveries_account_id_contact_id_delivery_id",
+            "account_id",
+            "contact_id",
+            "delivery_id",
+        ),
     )
 
     account_id: Mapped[int] = mapped_column(BigInteger)
     automailer_id: Mapped[int] = mapped_column(BigInteger)
     contact_id: Mapped[int] = mapped_column(BigInteger)
+    # From the sequence mailing deliveries use: a contact's history is one ordered series.
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger, server_default=text(f"nextval('{DELIVERY_IDS}')")
+    )
     mailed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.audiences import repository as audiences_repository
 from audiences.audiences import service as audiences_service
 from audiences.audiences.models import Audience
-from audiences.contacts import service as contacts_service
+from audiences.contacts import definitions as contact_definitions
 from audiences.core.ids import new_public_id
 from audiences.platform.automailers import repository
 from audiences.platform.automailers.errors import AutomailerNotFound, AutomailerStopped
@@ -50,7 +50,7 @@ def _read(automailer: Automailer, audiences: Mapping[int, Audience]) -> Automail
 
 
 async def _values(session: AsyncSession, account_id: int, body: AutomailerCreate) -> dict[str, Any]:
-    await contacts_service.check_permission_bit(session, account_id, body.permissionBit)
+    await contact_definitions.check_permission_bit(session, account_id, body.permissionBit)
     audience = await audiences_service.audience_to_reference(
         session, account_id, body.audienceExternalId
     )

@@ -59,3 +59,41 @@ class Mailing(Base):
     sent_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# One sequence numbers mailing and automailer deliveries alike, so a contact's mailing history
+# pages through both in the order they were sent (GET /contact/{id}/mailings).
+DELIVERY_IDS = "delivery_ids"
+
+
+class MailingDelivery(Base):
+    """A contact a sent mailing reached, recorded when the mailing completes."""
+
+    __tablename__ = "mailing_deliveries"
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "mailing_id", "contact_id"),
+        ForeignKeyConstraint(
+            ["account_id", "mailing_id"],
+            ["mailings.account_id", "mailings.mailing_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["account_id", "contact_id"],
+            ["contacts.account_id", "contacts.contact_id"],
+            ondelete="CASCADE",
+        ),
+        Index(
+            "ix_mailing_deliveries_account_id_contact_id_delivery_id",
+            "account_id",
+            "contact_id",
+            "delivery_id",
+        ),
+    )
+
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    mailing_id: Mapped[int] = mapped_column(BigInteger)
+    contact_id: Mapped[int] = mapped_column(BigInteger)
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger, server_default=text(f"nextval('{DELIVERY_IDS}')")
+    )
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -119,6 +119,39 @@ async def count_recipients(session: AsyncSession, mailing: Mailing) -> int:
     return int(result or 0)
 
 
+# Who a mailing reached, recorded once when it completes: contacts' mailing histories read it.
+_DELIVER = text(
+    f"""
+    WITH delivered AS (
+        INSERT INTO mailing_deliveries (account_id, mailing_id, contact_id, sent_at)
+        SELECT m.account_id, :mailing_id, m.contact_id, now()
+        FROM audience_members m
+        JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
+        WHERE m.account_id = :account_id AND m.audience_id = :audience_id AND {REACHABLE}
+        ORDER BY m.contact_id
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) FROM delivered
+    """
+)
+
+
+async def record_deliveries(session: AsyncSession, mailing: Mailing) -> int:
+    """Records the members the mailing reaches as its recipients; answers how many."""
+    result = await session.scalar(
+        _DELIVER,
+        {
+            "account_id": mailing.account_id,
+            "mailing_id": mailing.mailing_id,
+            "audience_id": mailing.audience_id,
+            "channel": mailing.type,
+            "bit": mailing.permission_bit,
+        },
+    )
+    return int(result or 0)
+
+
 async def list_mailings(session: AsyncSession, account_id: int) -> Sequence[Mailing]:
     query = (
         select(Mailing).where(Mailing.account_id == account_id).order_by(Mailing.mailing_id.desc())

@@ -115,7 +115,10 @@ async def complete_mailing(
     encryptedId: str, session: SessionDep, principal: AudiencePrincipal
 ) -> MailingRead:
     """Mark a sending mailing as sent (sentCount is its recipients count); it no longer
-    blocks its audience."""
+    blocks its audience.
+
+    Its recipients are recorded then: each contact's GET /contact/{externalId}/mailings lists
+    it, dated now."""
     return await service.transition(session, principal.account_id, encryptedId, "complete")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.audiences import repository as audiences_repository
 from audiences.audiences import service as audiences_service
 from audiences.audiences.models import Audience
-from audiences.contacts import service as contacts_service
+from audiences.contacts import definitions as contact_definitions
 from audiences.core.errors import InvalidParams
 from audiences.core.ids import new_public_id
 from audiences.platform.mailings import repository
@@ -71,7 +71,7 @@ def _check_future(moment: datetime | None) -> None:
 
 
 async def _target(session: AsyncSession, account_id: int, body: MailingCreate) -> dict[str, object]:
-    await contacts_service.check_permission_bit(session, account_id, body.permissionBit)
+    await contact_definitions.check_permission_bit(session, account_id, body.permissionBit)
     audience = await audiences_service.audience_to_reference(
         session, account_id, body.audienceExternalId
     )
@@ -170,7 +170,7 @@ async def transition(
         _check_future(scheduled_start)
         mailing.scheduled_start_at = scheduled_start
     if action == "complete":
-        mailing.sent_count = await repository.count_recipients(session, mailing)
+        mailing.sent_count = await repository.record_deliveries(session, mailing)
     mailing.status = target
     mailing.changed_at = func.now()
     await session.flush()

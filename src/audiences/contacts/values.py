@@ -1,0 +1,238 @@
+"""The rules for contact property values, by the vendor's property types: what a write may
+give, how it is stored, and how a read answers it."""
+
+import math
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from audiences.contacts.properties import SET, Definition
+from audiences.core.timeutil import from_epoch_ms
+from audiences.core.validation import storable_text
+
+_MOBILE = re.compile(r"\+?[0-9][0-9 ()-]{5,23}")
+_POSTCODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{0,15}")
+_MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_GENDERS = {"M", "F", "U"}
+MAX_STRING = 255
+# Money is kept as exact decimal text: up to 18 digits before the point and 6 after.
+MONEY_INTEGER_DIGITS = 18
+MONEY_SCALE = 6
+# A JSON number reaches us as a float, exact up to 15 significant digits; beyond that the
+# client's digits may already be lost, so it must send the amount as a string.
+FLOAT_DIGITS = 15
+MAX_INT = 2**63 - 1
+SET_ENTRY_KEYS = {"bit", "enabled", "description", "rank"}
+
+
+class PropertyValueError(ValueError):
+    """A property value that its definition does not allow."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+def normalize_email(value: Any, name: str = "email") -> str:
+    if not isinstance(value, str):
+        raise PropertyValueError(name, "must be a string")
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise PropertyValueError(name, str(exc)) from exc
+
+
+def _set_value(definition: Definition, value: Any) -> list[dict[str, Any]]:
+    """Entries as stored: {bit, enabled}, one per bit; a description given is ignored."""
+    name = definition.name
+    allowed = definition.entry_descriptions()
+    if not isinstance(value, list):
+        raise PropertyValueError(name, "must be a list of {bit, enabled}")
+    result: dict[int, bool] = {}
+    for item in value:
+        if not isinstance(item, dict) or set(item) - SET_ENTRY_KEYS:
+            raise PropertyValueError(name, "each entry must be {bit, enabled}")
+        bit, enabled = item.get("bit"), item.get("enabled", True)
+        if isinstance(bit, bool) or not isinstance(bit, int) or bit not in allowed:
+            raise PropertyValueError(name, f"bit {bit!r} is not one of {sorted(allowed)}")
+        if not isinstance(enabled, bool):
+            raise PropertyValueError(name, "enabled must be true or false")
+        result[bit] = enabled
+    return [{"bit": b, "enabled": e} for b, e in sorted(result.items())]
+
+
+def _money(name: str, value: Any) -> str:
+    """Exact decimal text: never a float, never rounded."""
+    if isinstance(value, bool):
+        raise PropertyValueError(name, "must be a number such as 12.50")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise PropertyValueError(name, "must be a finite number")
+        amount = Decimal(repr(value))
+        if len(amount.normalize().as_tuple().digits) > FLOAT_DIGITS:
+            raise PropertyValueError(
+                name,
+                f"has more than {FLOAT_DIGITS} significant digits, more than a JSON number "
+                'carries exactly; send it as a string such as "12345678901234567.89"',
+            )
+    elif isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, str) and _MONEY_TEXT.fullmatch(value.strip()):
+        try:
+            amount = Decimal(value.strip())
+        except ArithmeticError as exc:  # an exponent beyond what Decimal can hold
+            raise PropertyValueError(name, "must be a finite number") from exc
+    else:
+        raise PropertyValueError(name, "must be a number such as 12.50")
+    if not amount.is_finite():
+        raise PropertyValueError(name, "must be a finite number")
+    if not amount.is_zero() and amount.adjusted() >= MONEY_INTEGER_DIGITS:
+        raise PropertyValueError(
+            name, f"must be less than 10^{MONEY_INTEGER_DIGITS} in absolute value"
+        )
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MONEY_SCALE:
+        raise PropertyValueError(name, f"has more than {MONEY_SCALE} decimals")
+    if amount.is_zero():
+        amount = abs(amount)
+    return format(amount, "f")
+
+
+def _int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PropertyValueError(name, "must be an integer")
+    try:
+        number = int(value.strip()) if isinstance(value, str) else value
+    except ValueError as exc:
+        raise PropertyValueError(name, "must be an integer") from exc
+    if abs(number) > MAX_INT:
+        raise PropertyValueError(name, "is out of range")
+    return number
+
+
+def _date(name: str, value: str) -> str:
+    """A date; a date and time gives its date (so a value read as a datetime writes back)."""
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date().isoformat()
+    except ValueError as exc:
+        raise PropertyValueError(name, "must be a date as YYYY-MM-DD") from exc
+
+
+def _date_time(name: str, value: Any) -> str:
+    """ISO 8601 with its offset; without one it is UTC. Epoch milliseconds are taken too."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return from_epoch_ms(value).isoformat()
+        except (OverflowError, ValueError, OSError) as exc:
+            raise PropertyValueError(name, "is out of range") from exc
+    if not isinstance(value, str):
+        raise PropertyValueError(name, "must be an ISO 8601 date and time")
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise PropertyValueError(name, "must be an ISO 8601 date and time") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _text(name: str, kind: str, value: Any) -> str:
+    # The vendor's Java stack takes a number where text is expected; so do we (whole numbers).
+    if isinstance(value, int) and not isinstance(value, bool) and kind == "string":
+        value = str(value)
+    if not isinstance(value, str):
+        raise PropertyValueError(name, "must be a string")
+    if not storable_text(value):
+        raise PropertyValueError(name, "must be text without NUL characters")
+    if kind in ("date", "birthdate"):
+        return _date(name, value)
+    if kind == "gender":
+        if value.strip().upper() not in _GENDERS:
+            raise PropertyValueError(name, "must be M, F or U")
+        return value.strip().upper()
+    if kind == "mobNr":
+        if not _MOBILE.fullmatch(value.strip()):
+            raise PropertyValueError(name, "must be a phone number such as +31612345678")
+        return value.strip()
+    if kind == "postcode":
+        if not _POSTCODE.fullmatch(value.strip()):
+            raise PropertyValueError(name, "must be a postal code such as 1234 AB")
+        return value.strip().upper()
+    if len(value) > MAX_STRING:
+        raise PropertyValueError(name, f"must be at most {MAX_STRING} characters")
+    return value
+
+
+def normalize_value(definition: Definition, value: Any) -> Any:
+    """The stored form of a property value, or PropertyValueError naming what is wrong."""
+    name, kind = definition.name, definition.type
+    if value is None:
+        return None
+    if kind == "email":
+        return normalize_email(value, name)
+    if kind == SET:
+        return _set_value(definition, value)
+    if kind == "int":
+        return _int(name, value)
+    if kind == "money":
+        return _money(name, value)
+    if kind == "dateTime":
+        return _date_time(name, value)
+    return _text(name, kind, value)
+
+
+def merge_sets(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Set entries merged bit by bit, the given ones winning."""
+    bits = {e["bit"]: e["enabled"] for e in current}
+    bits.update({e["bit"]: e["enabled"] for e in given})
+    return [{"bit": b, "enabled": e} for b, e in sorted(bits.items())]
+
+
+def merge_properties(
+    definitions: dict[str, Definition],
+    current: dict[str, Any],
+    given: dict[str, Any],
+    purge: bool,
+) -> dict[str, Any]:
+    """The properties after a write: given values validated and merged into the current ones
+    (set entries merged bit by bit); with purge, what was not given is removed."""
+    result: dict[str, Any] = {} if purge else dict(current)
+    for name, raw in given.items():
+        definition = definitions.get(name)
+        if definition is None:
+            raise PropertyValueError(name, "is not a property of this account")
+        value = normalize_value(definition, raw)
+        if value is None:
+            result.pop(name, None)
+            continue
+        if definition.type == SET and not purge and isinstance(current.get(name), list):
+            value = merge_sets(current[name], value)
+        result[name] = value
+    return result
+
+
+def readable(definitions: dict[str, Definition], stored: dict[str, Any]) -> dict[str, Any]:
+    """Properties as a contact read answers them: every set-type property present as a list
+    of {bit, description, enabled} (empty when nothing is set), nothing the account does not
+    define."""
+    result = {name: value for name, value in stored.items() if name in definitions}
+    for name, definition in definitions.items():
+        if definition.type != SET:
+            continue
+        descriptions = definition.entry_descriptions()
+        result[name] = [
+            {
+                "bit": e["bit"],
+                "description": descriptions.get(e["bit"], ""),
+                "enabled": e["enabled"],
+            }
+            for e in stored.get(name) or ()
+            if isinstance(e, dict) and e.get("bit") in descriptions
+        ]
+    return result
