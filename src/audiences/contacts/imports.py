@@ -163,22 +163,41 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
     return ContactIn(externalId=external_id, properties=properties, testGroup=test_group)
 
 
+# A record (a quoted field may span lines) larger than this is refused as that line's error:
+# an unclosed quote then costs one bounded record, not the rest of the upload.
+MAX_CSV_RECORD = 128 * 1024
+MAX_CSV_COLUMNS = 1000
+
+
 async def _csv_records(
     body: AsyncIterator[bytes], max_lines: int
-) -> AsyncIterator[tuple[int, str]]:
+) -> AsyncIterator[tuple[int, str | None]]:
     """Complete CSV records (a quoted field may span lines: a record ends where its quotes
-    balance), with the line each starts on."""
-    record = ""
-    start = 0
+    balance), with the line each starts on; None for a record over MAX_CSV_RECORD. Linear in
+    the upload: quotes are counted once per line."""
+    lines: list[str] = []
+    size = quotes = start = 0
     async for number, line in text_lines(body, max_lines):
-        if not record:
+        if not lines:
             start = number
-        record = f"{record}\n{line}" if record else line
-        if record.count('"') % 2 == 0:
-            yield start, record.rstrip("\r")
-            record = ""
-    if record:
-        yield start, record
+        lines.append(line)
+        size += len(line) + 1
+        quotes += line.count('"')
+        if size > MAX_CSV_RECORD:
+            yield start, None
+            lines, size, quotes = [], 0, 0
+        elif quotes % 2 == 0:
+            yield start, "\n".join(lines).rstrip("\r")
+            lines, size, quotes = [], 0, 0
+    if lines:
+        yield start, "\n".join(lines)
+
+
+def _csv_values(record: str) -> list[str]:
+    try:
+        return next(csv.reader([record]), [])
+    except csv.Error as exc:
+        raise LineError("ERROR", f"The line is not valid CSV: {exc}") from exc
 
 
 async def _csv_contacts(
@@ -186,15 +205,33 @@ async def _csv_contacts(
 ) -> AsyncIterator[tuple[int, Any]]:
     header: list[str] | None = None
     async for number, record in _csv_records(body, max_lines):
-        values = next(csv.reader([record]), [])
         if header is None:
-            header = [h.strip() for h in values]
+            if record is None:
+                raise InvalidParams("The CSV header is larger than 128 KiB")
+            try:
+                header = [h.strip() for h in _csv_values(record)]
+            except LineError as exc:
+                raise InvalidParams(f"The CSV header cannot be read: {exc.message}") from exc
             if "externalId" not in header:
                 raise InvalidParams("The CSV header has no externalId column")
+            if len(header) > MAX_CSV_COLUMNS:
+                raise InvalidParams(
+                    f"The CSV header has {len(header)} columns; at most {MAX_CSV_COLUMNS}"
+                )
             continue
-        if not any(v.strip() for v in values):
+        if record is None:
+            yield (
+                number,
+                LineError(
+                    "ERROR",
+                    "The record is larger than 128 KiB (a field too large, or a quote not closed)",
+                ),
+            )
             continue
         try:
+            values = _csv_values(record)
+            if not any(v.strip() for v in values):
+                continue
             yield number, _csv_contact(header, values, sets)
         except LineError as exc:
             yield number, exc
