@@ -40,7 +40,7 @@ from audiences.accounts import service as accounts_service  # noqa: E402
 from audiences.app import create_app  # noqa: E402
 from audiences.core import migrate  # noqa: E402
 from audiences.core.credentials import SecretBox  # noqa: E402
-from audiences.core.db import create_engine, create_sessionmaker  # noqa: E402
+from audiences.core.db import Database, create_engine, create_sessionmaker  # noqa: E402
 from audiences.core.settings import Settings  # noqa: E402
 
 API = "/integrationservice"
@@ -113,7 +113,8 @@ async def measure(url: str, count: int, analyze: bool, skip_import: bool) -> Non
         f"load {count:,} contacts: {load_contacts(url, issued.account_id, count, analyze):.1f} s",
         flush=True,
     )
-    app = create_app(settings, engine=engine)
+    database = Database.open(settings)
+    app = create_app(settings, database)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://bench",
@@ -159,6 +160,7 @@ async def measure(url: str, count: int, analyze: bool, skip_import: bool) -> Non
             assert response.status_code == 200, response.text[:300]
             elapsed = (time.perf_counter() - started) * 1000
             rows.append((label, elapsed, elapsed))
+    await database.close()
     await engine.dispose()
     print(f"{'call':<20}{'median ms':>12}{'p95 ms':>10}")
     for label, median, p95 in rows:
