@@ -1,6 +1,7 @@
 """Who is calling: OAuth 1.0a one-legged HMAC-SHA1 (as Spotler clients sign) or HTTP Basic, each
 checked in one round trip to the database."""
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -23,6 +24,8 @@ from audiences.core.settings import Settings
 
 AUDIENCE_PRODUCTS = frozenset({"automation", "ecommerce"})
 _CHALLENGE = {"WWW-Authenticate": 'OAuth realm="audiences"'}
+# How long a wrong secret past the failure limit is kept waiting.
+THROTTLE_DELAY = 1.0
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,8 @@ class Authenticated:
     extra: Any = None
 
 
-class TooManyFailures(DomainError):
-    status = 429
-    error_type = "NOT_AUTHORIZED"
-    message = "Too many failed sign-ins; try again later"
+class SignInThrottled(NotAuthorized):
+    """Wrong credentials past the failure limit: still a 401, with Retry-After."""
 
 
 class RateLimited(DomainError):
@@ -158,8 +159,9 @@ async def check_secret(
 ) -> Authenticated:
     """The caller of a consumer key and secret (HTTP Basic, console sign-in). Failures are
     counted per key and per client address across every worker; past the limit a wrong secret
-    is answered 429, but a right one is never refused: nobody can lock a customer out by
-    guessing on their key (a secret is 40 random characters: it is not guessed)."""
+    is answered slowly with Retry-After, but a right one is never refused: nobody can lock a
+    customer out by guessing on their key (a secret is 40 random characters: it is not
+    guessed)."""
     if len(consumer_key) > 255 or not consumer_key.isprintable() or "\x00" in secret:
         raise refuse("Invalid consumer key or secret")
     scopes = (f"key:{consumer_key[:255]}", f"address:{address}")
@@ -180,10 +182,14 @@ async def check_secret(
     async with connect() as connection:
         await repository.record_failure(connection, scopes, window)
     if found.failures >= settings.basic_auth_max_failures:
+        # Still a 401 (the credentials are wrong, and clients treat 401 as that), telling the
+        # guesser when to come back, and answered slowly: guessing one after another is slow.
+        await asyncio.sleep(THROTTLE_DELAY)
         retry_after = window - int(time.time()) % window
-        raise TooManyFailures(
-            f"Too many failed sign-ins; try again in {retry_after} seconds",
-            headers={"Retry-After": str(retry_after)},
+        raise SignInThrottled(
+            f"Invalid consumer key or secret; too many failed sign-ins, try again in "
+            f"{retry_after} seconds",
+            headers={**_CHALLENGE, "Retry-After": str(retry_after)},
         )
     raise refuse("Invalid consumer key or secret")
 

@@ -15,7 +15,7 @@ from audiences.audiences import guards
 from audiences.audiences import repository as audiences_repository
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceInUse
-from audiences.auth.service import check_secret, client_address
+from audiences.auth.service import SignInThrottled, check_secret, client_address
 from audiences.console.session import (
     ConsolePrincipal,
     check_csrf,
@@ -89,7 +89,8 @@ async def login(
             database_of(request).auth_connect, key, secret, address, settings, secret_box(request)
         )
     except DomainError as error:
-        message = error.message if error.status == 429 else "That key and secret do not match."
+        throttled = isinstance(error, SignInThrottled)
+        message = error.message if throttled else "That key and secret do not match."
         return render(request, "login.html", error=message, key=key)
     request.session.clear()
     request.session["key"] = found.principal.consumer_key

@@ -41,13 +41,19 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(scope: Scope, route_classes: type | tuple[type, ...]) -> str:
-    """The `Allow` header of the request's path: every method of every route of those classes
-    that serves the path (several routes share one path, one per method)."""
+    """The `Allow` header of the request's path: the methods of its resource, that is of every
+    route (one per method) declared with the same path template as the first route, in
+    routing order, that serves the path (`/contact/list` is its own resource, not a contact)."""
     path = get_route_path(scope)
+    template = None
     methods = {"OPTIONS"}
     for context in iter_route_contexts(scope["app"].routes):
         regex = getattr(context, "path_regex", None)
-        if isinstance(context.original_route, route_classes) and regex and regex.match(path):
+        if not isinstance(context.original_route, route_classes) or regex is None:
+            continue
+        if template is None and regex.match(path):
+            template = context.path
+        if template is not None and context.path == template:
             methods.update(context.methods or ())
     return ", ".join(sorted(methods, key=_METHOD_ORDER.index))
 
