@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from audiences.accounts import repository as accounts_repository
+from audiences.core.actor import set_consumer_key
 from audiences.core.auth import AUDIENCE_PRODUCTS, Principal
 from audiences.core.db import SessionDep
 
@@ -79,6 +80,8 @@ async def console_principal(request: Request, session: SessionDep) -> Principal:
     if credential is None or not AUDIENCE_PRODUCTS.intersection(credential.products):
         request.session.clear()
         raise SignInRequired()
+    # Changes made in the console are recorded in the audience history as this key's.
+    set_consumer_key(consumer_key)
     return Principal(credential.account_id, credential.key_id, consumer_key, credential.products)
 
 
