@@ -60,6 +60,10 @@ def test_a_marketer_finds_views_moves_exports_and_sees_what_keeps_a_delete(
     shot(page, "1-sign-in")
     sign_in(page, "not the secret")
     expect(page.get_by_role("alert")).to_have_text("That key and secret do not match.")
+    # The log says so too: a refused sign-in is not a "200".
+    refused = [line for line in server.output().splitlines() if "console sign-in refused" in line]
+    assert refused and '"level": "WARNING"' in refused[-1]
+    assert '"message": "POST /console/login 401"' in server.output()
     sign_in(page)
 
     # The overview: each audience with the database icon, its member count and last sync.

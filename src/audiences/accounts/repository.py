@@ -43,6 +43,17 @@ async def list_accounts(session: AsyncSession) -> Sequence[tuple[Account, int]]:
     return [(account, count) for account, count in rows]
 
 
+async def list_keys(
+    session: AsyncSession, account_id: int | None
+) -> Sequence[tuple[ApiKey, Account]]:
+    """Every key (of one account, or of all), with its account, oldest first."""
+    query = select(ApiKey, Account).join(Account, Account.account_id == ApiKey.account_id)
+    if account_id is not None:
+        query = query.where(ApiKey.account_id == account_id)
+    rows = await session.execute(query.order_by(ApiKey.account_id, ApiKey.key_id))
+    return [(key, account) for key, account in rows]
+
+
 async def count_accounts(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
 
@@ -118,6 +129,7 @@ def _credential_sql(nonce: bool, companion: str | None = None) -> str:
         SELECT k.account_id, k.key_id, k.secret_encrypted, a.products {relaxed}
         FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
         WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
+          AND a.disabled_at IS NULL
     ),
     {_REMEMBER if nonce else _FAILED}
     SELECT c.account_id, c.key_id, c.secret_encrypted, c.products,
