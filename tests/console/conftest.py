@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server, server
 
@@ -29,6 +29,10 @@ FLAGS = [
     "--disable-sync",
 ]
 Shot = Callable[[Page, str], None]
+# The machine running the tests may be busy (a few cores shared by several suites): waits are
+# generous, and only a real absence fails.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +79,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         timezone_id="Europe/Amsterdam",
         locale="en-GB",
     )
+    context.set_default_timeout(WAIT_MS)
     yield context
     context.close()
 
