@@ -6,7 +6,7 @@ import logging
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from audiences.audiences import repository as audiences_repository
@@ -41,8 +41,10 @@ MAX_SEARCH = 255
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", next=safe_path(next))
+async def login_page(
+    request: Request, next_page: Annotated[str | None, Query(alias="next")] = None
+) -> HTMLResponse:
+    return render(request, "login.html", next=safe_path(next_page))
 
 
 @router.post("/login")
