@@ -1,95 +1,75 @@
-"""`audiences`: serve the API, migrate the database, manage accounts and keys."""
+"""`audiences`: serve the API, migrate the database, manage accounts and keys, import files."""
 
-import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audiences import __version__, cli_accounts
 from audiences.accounts import service as accounts_service
 from audiences.accounts.service import IssuedCredential
+from audiences.cli_import import import_app
+from audiences.cli_support import (
+    admin_settings,
+    console,
+    describe_database,
+    errors,
+    fail,
+    in_transaction,
+    one_line_errors,
+    resolved_settings,
+    secret_box,
+)
 from audiences.contacts import definitions as contact_definitions
 from audiences.contacts.properties import PROPERTY_TYPES
 from audiences.contacts.schemas import DefinedProperty, PropertyCreate, PropertyUpdate, SetEntryIn
 from audiences.core import migrate, server
 from audiences.core.credentials import SecretBox
-from audiences.core.db import create_engine, create_sessionmaker
-from audiences.core.embedded import embedded_secret_key, start_embedded
-from audiences.core.errors import DomainError
-from audiences.core.logs import configure_logging
+from audiences.core.logs import LOG_FORMAT_ENV, configure_logging
 from audiences.core.settings import PRODUCTS, Settings, parse_products
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
-key_app = typer.Typer(help="Consumer keys.", no_args_is_help=True)
-property_app = typer.Typer(help="An account's contact properties.", no_args_is_help=True)
+# Plain help: typer's rich help shows every flag as taking a value (`--json <bool>`).
+app = typer.Typer(
+    help="The audiences service.", no_args_is_help=True, add_completion=False, rich_markup_mode=None
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
+account_app = typer.Typer(help="Accounts.", no_args_is_help=True, rich_markup_mode=None)
+key_app = typer.Typer(help="Consumer keys.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(key_app, name="key")
+property_app = typer.Typer(
+    help="An account's contact properties.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(import_app, name="import")
 app.add_typer(property_app, name="property")
-
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 T = TypeVar("T")
 
 
-def resolved_settings() -> tuple[Settings, bool]:
-    """Settings from the environment, with the embedded database (and its server key) filled
-    in when no database URL is given (then True). Exported, so server workers see them too."""
-    settings = Settings()
-    embedded = settings.embedded
-    if embedded:
-        url = start_embedded(settings.data_dir)
-        settings = settings.model_copy(update={"database_url": url})
-        os.environ["AUDIENCES_DATABASE_URL"] = url
-        if not settings.secret_key:
-            key = embedded_secret_key(settings.data_dir)
-            settings = settings.model_copy(update={"secret_key": key})
-            os.environ["AUDIENCES_SECRET_KEY"] = key
-    return settings, embedded
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"audiences {__version__}")
+        raise typer.Exit()
 
 
-def _migrated_settings() -> Settings:
-    """Resolved settings of a database whose schema is at the newest migration."""
-    settings, _ = resolved_settings()
-    assert settings.database_url
-    migrate.upgrade(settings.database_url)
-    return settings
-
-
-def _secret_box(settings: Settings) -> SecretBox:
-    if not settings.secret_key:
-        errors.print(
-            "[red]AUDIENCES_SECRET_KEY is required with AUDIENCES_DATABASE_URL[/red] "
-            "(any long random string; it encrypts consumer secrets)."
-        )
-        raise typer.Exit(2)
-    return SecretBox(settings.secret_key)
-
-
-def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(settings, pool_size=1, max_overflow=0)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as error:
-        errors.print(f"[red]{error.message}[/red]")
-        raise typer.Exit(1) from error
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Serve the API, migrate the database, manage accounts and keys, import files."""
 
 
 def _show_credential(issued: IssuedCredential, as_json: bool) -> None:
@@ -114,10 +94,9 @@ def _bootstrap(settings: Settings, box: SecretBox, embedded: bool) -> IssuedCred
     """Applies the bootstrap credential, and on a first embedded start makes a development
     account whose credential is returned for printing."""
     if bool(settings.bootstrap_key) != bool(settings.bootstrap_secret):
-        errors.print("[red]Set both AUDIENCES_BOOTSTRAP_KEY and AUDIENCES_BOOTSTRAP_SECRET.[/red]")
-        raise typer.Exit(2)
+        fail("Set both AUDIENCES_BOOTSTRAP_KEY and AUDIENCES_BOOTSTRAP_SECRET.", code=2)
 
-    async def work(session: AsyncSession) -> IssuedCredential | None:
+    async def work(session: Any) -> IssuedCredential | None:
         if settings.bootstrap_key and settings.bootstrap_secret:
             await accounts_service.ensure_credential(
                 session,
@@ -130,32 +109,72 @@ def _bootstrap(settings: Settings, box: SecretBox, embedded: bool) -> IssuedCred
             return await accounts_service.ensure_development_account(session, box)
         return None
 
-    return _in_transaction(settings, work)
+    return in_transaction(settings, work)
+
+
+class LogFormat(StrEnum):
+    auto = "auto"
+    human = "human"
+    json = "json"
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fails with one line when the address cannot be listened on (before anything is
+    printed or started)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the server's own socket: a port left in TIME_WAIT by a previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = (
+                "the port is already in use (is another `audiences serve` running?); "
+                "stop it or choose another port with --port"
+                if exc.errno == 98
+                else exc.strerror
+            )
+            fail(f"Cannot listen on {host}:{port}: {reason}.")
 
 
 @app.command()
+@one_line_errors
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="human (readable lines), json (a JSON object a line) or auto: human on a "
+            "terminal, JSON otherwise (AUDIENCES_LOG_FORMAT).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Apply migrations, then serve the API (on an embedded PostgreSQL when no database URL
     is set)."""
-    configure_logging(Settings().log_level)
-    settings, embedded = resolved_settings()
-    box = _secret_box(settings)
-    host = host or settings.host
-    port = port or settings.port
-    workers = workers or settings.workers
+    if log_format is not None:
+        # Exported: the workers log the same way.
+        os.environ[LOG_FORMAT_ENV] = log_format.value
+    base_settings = Settings()
+    configure_logging(base_settings.log_level)
+    host = host or base_settings.host
+    port = port or base_settings.port
+    workers = workers or base_settings.workers
+    _check_port(host, port)
+    settings, embedded = resolved_settings(create=True)
+    box = secret_box(settings)
     assert settings.database_url
     migrate.upgrade(settings.database_url)
     development = _bootstrap(settings, box, embedded)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     base = f"http://{shown_host}:{port}"
-    if embedded:
-        console.print(f"Embedded PostgreSQL in {settings.data_dir}")
+    console.print(f"Database: {describe_database(settings, embedded)}")
     console.print(f"API:  {base}/integrationservice  (also {base}/integrationservice-1.1.0)")
     console.print(f"Docs: {base}/docs")
+    console.print(f"Console: {base}/console/")
     if development is not None:
         console.print("A development account was created:")
         _show_credential(development, as_json=False)
@@ -170,9 +189,14 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply the migrations up to `revision` (default: the newest)."""
-    settings, _ = resolved_settings()
+@one_line_errors
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="The revision to reach.")] = "head",
+) -> None:
+    """Apply the migrations up to `revision` (default: the newest); makes the embedded
+    database when none is configured."""
+    settings, embedded = resolved_settings(create=True)
+    errors.print(f"Database: {describe_database(settings, embedded)}")
     assert settings.database_url
     migrate.upgrade(settings.database_url, revision)
     console.print(f"database at {migrate.head_revision() if revision == 'head' else revision}")
@@ -184,68 +208,75 @@ ProductOption = Annotated[
 
 
 @account_app.command("create")
+@one_line_errors
 def account_create(
     name: Annotated[str, typer.Option(help="Account name.")],
     product: ProductOption,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create an account and print its consumer key and secret (shown once)."""
     try:
         products = parse_products(",".join(product))
     except ValueError as exc:
-        errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    settings = _migrated_settings()
-    box = _secret_box(settings)
-    issued = _in_transaction(
+        fail(str(exc), code=2)
+    settings = admin_settings()
+    box = secret_box(settings)
+    issued = in_transaction(
         settings, lambda s: accounts_service.create_account(s, box, name, products)
     )
     _show_credential(issued, as_json)
 
 
 @account_app.command("list")
-def account_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List accounts with their products and number of active keys."""
-    settings = _migrated_settings()
-    rows: list[Any] = _in_transaction(settings, accounts_service.list_accounts)
-    data = [
-        {"accountId": a.account_id, "name": a.name, "products": a.products, "activeKeys": n}
-        for a, n in rows
-    ]
+@one_line_errors
+def account_list(as_json: JsonFlag = False) -> None:
+    """List accounts with their products, state and number of active keys."""
+    settings = admin_settings()
+    rows: list[Any] = in_transaction(settings, accounts_service.list_accounts)
+    data = [{**cli_accounts.account_json(account), "activeKeys": keys} for account, keys in rows]
     if as_json:
         typer.echo(json.dumps(data))
         return
-    table = Table("id", "name", "products", "active keys")
+    table = Table("id", "name", "products", "active keys", "state")
     for item in data:
         table.add_row(
             str(item["accountId"]),
             str(item["name"]),
             ", ".join(item["products"]),
             str(item["activeKeys"]),
+            "disabled" if item["disabledAt"] else "enabled",
         )
     console.print(table)
 
 
+account_app.command("rename")(cli_accounts.account_rename)
+account_app.command("products")(cli_accounts.account_products)
+account_app.command("disable")(cli_accounts.account_disable)
+account_app.command("enable")(cli_accounts.account_enable)
+key_app.command("list")(cli_accounts.key_list)
+
+
 @key_app.command("create")
+@one_line_errors
 def key_create(
     account: Annotated[int, typer.Option("--account", help="Account id.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create another consumer key for an account (the secret is shown once)."""
-    settings = _migrated_settings()
-    box = _secret_box(settings)
-    issued = _in_transaction(settings, lambda s: accounts_service.create_key(s, box, account))
+    settings = admin_settings()
+    box = secret_box(settings)
+    issued = in_transaction(settings, lambda s: accounts_service.create_key(s, box, account))
     _show_credential(issued, as_json)
 
 
 @key_app.command("revoke")
+@one_line_errors
 def key_revoke(consumer_key: Annotated[str, typer.Argument(help="The consumer key.")]) -> None:
     """Revoke a consumer key: refused from the next request on."""
-    settings = _migrated_settings()
-    revoked = _in_transaction(settings, lambda s: accounts_service.revoke_key(s, consumer_key))
+    settings = admin_settings()
+    revoked = in_transaction(settings, lambda s: accounts_service.revoke_key(s, consumer_key))
     if not revoked:
-        errors.print("[red]No active key with that name.[/red]")
-        raise typer.Exit(1)
+        fail("No active key with that name.")
     console.print(f"revoked {consumer_key}")
 
 
@@ -256,7 +287,6 @@ EntryOption = Annotated[
         "--entry", "-e", help="A set's entry as BIT=Description, e.g. 1=Newsletter; repeatable."
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _entries(given: list[str] | None) -> list[SetEntryIn] | None:
@@ -275,13 +305,13 @@ def _entries(given: list[str] | None) -> list[SetEntryIn] | None:
 
 def _property_work(account: int, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Runs `work` for an existing account, in one transaction."""
-    settings = _migrated_settings()
+    settings = admin_settings()
 
     async def checked(session: AsyncSession) -> T:
         await accounts_service.require_account(session, account)
         return await work(session)
 
-    return _in_transaction(settings, checked)
+    return in_transaction(settings, checked)
 
 
 def _show_properties(items: list[DefinedProperty], as_json: bool) -> None:
@@ -298,20 +328,22 @@ def _show_properties(items: list[DefinedProperty], as_json: bool) -> None:
 
 
 @property_app.command("list")
-def property_list(account: AccountOption, as_json: JsonOption = False) -> None:
+@one_line_errors
+def property_list(account: AccountOption, as_json: JsonFlag = False) -> None:
     """List the contact properties of an account: the standard ones, then its own."""
     items = _property_work(account, lambda s: contact_definitions.list_properties(s, account))
     _show_properties(items, as_json)
 
 
 @property_app.command("add")
+@one_line_errors
 def property_add(
     account: AccountOption,
     name: Annotated[str, typer.Argument(help="1 to 64 letters, digits or _.")],
     kind: Annotated[str, typer.Option("--type", help=f"One of {', '.join(PROPERTY_TYPES)}.")],
     description: Annotated[str | None, typer.Option(help="Default: the name.")] = None,
     entry: EntryOption = None,
-    as_json: JsonOption = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Define a contact property for an account (a set with --entry options)."""
     try:
@@ -326,12 +358,13 @@ def property_add(
 
 
 @property_app.command("update")
+@one_line_errors
 def property_update(
     account: AccountOption,
     name: Annotated[str, typer.Argument(help="The property's name.")],
     description: Annotated[str | None, typer.Option(help="Its new description.")] = None,
     entry: EntryOption = None,
-    as_json: JsonOption = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Change a property's description or a set's entries (all of them: a bit left out is
     removed from every contact)."""
@@ -343,6 +376,7 @@ def property_update(
 
 
 @property_app.command("remove")
+@one_line_errors
 def property_remove(
     account: AccountOption,
     name: Annotated[str, typer.Argument(help="The property's name.")],

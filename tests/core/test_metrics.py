@@ -40,11 +40,12 @@ async def test_requests_and_members_written_are_counted(tenant: Tenant, http: ht
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     for status, expected in (("200", 1), ("404", 1)):
-        grown = sample(after, "audiences_http_requests_total", route=route, status=status) - sample(
-            before, "audiences_http_requests_total", route=route, status=status
-        )
+        total = "audiences_http_requests_total"
+        labels = {"method": "GET", "route": route, "status": status}
+        grown = sample(after, total, **labels) - sample(before, total, **labels)
         assert grown == expected
-    assert sample(after, "audiences_http_request_duration_seconds_count", route=route) >= 2
+    count = "audiences_http_request_duration_seconds_count"
+    assert sample(after, count, method="GET", route=route) >= 2
     added = sample(after, "audiences_members_written_total", change="added") - sample(
         before, "audiences_members_written_total", change="added"
     )

@@ -82,3 +82,13 @@ async def test_the_dynamic_lists_overview(tenant: Tenant, other_tenant: Tenant):
     assert [i["externalId"] for i in only_shop["items"]] == ["b"]
     assert (await other_tenant.client.get(f"{API}/dynamic-list")).json()["items"] == []
     assert (await other_tenant.client.delete(f"{API}/folder/{shop}")).status_code == 404
+
+
+async def test_a_rename_to_a_siblings_name_is_refused_in_any_case(tenant: Tenant):
+    await folder(tenant, "Shop")
+    summer = await folder(tenant, "Summer")
+    renamed = await tenant.client.put(f"{API}/folder/{summer}", json={"name": "sHoP"})
+    assert renamed.status_code == 417
+    assert renamed.json()["errorType"] == "NAME_ALREADY_IN_USE"
+    same = await tenant.client.put(f"{API}/folder/{summer}", json={"name": "SUMMER"})
+    assert same.status_code == 200 and same.json()["name"] == "SUMMER"

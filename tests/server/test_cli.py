@@ -1,13 +1,20 @@
-"""The `audiences` command: migrations, accounts and keys against a real database."""
+"""The `audiences` command: migrations, accounts and keys against a real database; which
+database it uses and what it says when it cannot use it."""
 
 import json
 import os
+import re
+import socket
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
+from audiences import __version__
+from audiences.core.db import libpq_url
 from tests.conftest import create_database, drop_database
 from tests.server.conftest import AUDIENCES, Server, start_server, stop_server
 
@@ -15,7 +22,9 @@ from tests.server.conftest import AUDIENCES, Server, start_server, stop_server
 @pytest.fixture(scope="module")
 def cli_env(server_url: str) -> Iterator[dict[str, str]]:
     database = create_database(server_url, prefix="audiences_cli")
-    yield {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "cli-key"}
+    env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "cli-key"}
+    assert run(env, "db", "upgrade").returncode == 0
+    yield env
     drop_database(server_url, database)
 
 
@@ -42,6 +51,7 @@ def test_accounts_and_keys_life_cycle(cli_env: dict[str, str], tmp_path):
         "accountId": account["accountId"],
         "name": "Shop",
         "products": ["ecommerce"],
+        "disabledAt": None,
         "activeKeys": 1,
     } in listed
 
@@ -129,3 +139,141 @@ def test_contact_properties_life_cycle(cli_env: dict[str, str]):
     assert "profileFields" not in listed.stdout
     assert "1=Nieuwsbrief" in listed.stdout and "2=Aanbiedingen" in listed.stdout
     assert "email" in listed.stdout
+
+
+def test_accounts_are_renamed_given_products_disabled_and_enabled(
+    cli_env: dict[str, str], tmp_path
+):
+    created = json.loads(
+        run(cli_env, "account", "create", "--name", "Old", "-p", "professional", "--json").stdout
+    )
+    account = str(created["accountId"])
+    renamed = run(cli_env, "account", "rename", account, "New name", "--json")
+    assert renamed.returncode == 0, renamed.stderr
+    assert json.loads(renamed.stdout)["name"] == "New name"
+    products = run(cli_env, "account", "products", account, "-p", "automation", "--json")
+    assert json.loads(products.stdout)["products"] == ["automation"]
+
+    # The earlier test used up this address's failed sign-ins; this one is about disabling.
+    env = {**cli_env, "AUDIENCES_BASIC_AUTH_MAX_FAILURES": "1000"}
+    server: Server = start_server(env, tmp_path / "accounts.log")
+    try:
+        url = f"{server.url}/integrationservice/audience"
+        auth = (created["consumerKey"], created["consumerSecret"])
+        assert httpx.get(url, auth=auth).status_code == 200  # automation now
+        disabled = json.loads(run(cli_env, "account", "disable", account, "--json").stdout)
+        assert disabled["disabledAt"]
+        assert httpx.get(url, auth=auth).status_code == 401  # from the next request on
+        keys = json.loads(run(cli_env, "key", "list", "--account", account, "--json").stdout)
+        assert [(k["consumerKey"], k["active"]) for k in keys] == [(auth[0], False)]
+        assert auth[1] not in run(cli_env, "key", "list", "--json").stdout
+        enabled = json.loads(run(cli_env, "account", "enable", account, "--json").stdout)
+        assert enabled["disabledAt"] is None
+        assert httpx.get(url, auth=auth).status_code == 200
+    finally:
+        stop_server(server)
+    listed = json.loads(run(cli_env, "account", "list", "--json").stdout)
+    assert {"accountId": created["accountId"], "name": "New name"}.items() <= next(
+        a for a in listed if a["accountId"] == created["accountId"]
+    ).items()
+    missing = run(cli_env, "account", "rename", "999999", "x")
+    assert (missing.returncode, missing.stderr.splitlines()[-1]) == (1, "Account not found")
+
+
+def test_the_version_and_flags_read_as_such():
+    version = subprocess.run([AUDIENCES, "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == f"audiences {__version__}"
+    help_text = subprocess.run(
+        [AUDIENCES, "account", "list", "--help"], capture_output=True, text=True
+    ).stdout
+    assert re.search(r"^\s+--json\s+Print JSON", help_text, re.MULTILINE), help_text
+    assert "<bool>" not in help_text
+
+
+def test_admin_commands_say_which_database_they_use(cli_env: dict[str, str]):
+    listed = run(cli_env, "account", "list", "--json")
+    database = cli_env["AUDIENCES_DATABASE_URL"].rsplit("/", 1)[-1]
+    assert listed.stderr.startswith("Database: postgresql://") and database in listed.stderr
+    json.loads(listed.stdout)  # stdout is only the answer
+
+
+def test_a_read_command_never_creates_a_schema(server_url: str):
+    database = create_database(server_url, prefix="audiences_empty")
+    try:
+        env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "k"}
+        for command in (["account", "list"], ["key", "list"]):
+            result = run(env, *command)
+            assert result.returncode == 1
+            assert result.stderr.splitlines()[-1] == (
+                "The database has no audiences schema yet: run `audiences db upgrade` first."
+            )
+        with psycopg.connect(libpq_url(database)) as connection:
+            tables = connection.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchone()
+        assert tables == (0,)
+    finally:
+        drop_database(server_url, database)
+
+
+def test_an_old_schema_is_named_with_the_way_to_upgrade(server_url: str):
+    database = create_database(server_url, prefix="audiences_old")
+    try:
+        env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "k"}
+        assert run(env, "db", "upgrade", "d560d415a50e").returncode == 0
+        result = run(env, "account", "list")
+        assert result.returncode == 1
+        assert "is older than this version's" in result.stderr
+        assert "run `audiences db upgrade`" in result.stderr
+    finally:
+        drop_database(server_url, database)
+
+
+def test_without_any_database_nothing_is_created(tmp_path: Path):
+    data = tmp_path / "data"
+    env = {**os.environ, "AUDIENCES_DATABASE_URL": "", "AUDIENCES_DATA_DIR": str(data)}
+    result = run(env, "account", "list")
+    assert result.returncode == 1
+    assert "No database yet" in result.stderr and "audiences db upgrade" in result.stderr
+    assert not data.exists()
+
+
+def test_a_bad_database_url_is_one_line(tmp_path: Path):
+    for url, said in [
+        ("not a url", "AUDIENCES_DATABASE_URL is not a database URL"),
+        ("postgresql://nobody@127.0.0.1:1/none", "Cannot use the database: connection failed"),
+    ]:
+        env = {**os.environ, "AUDIENCES_DATABASE_URL": url, "AUDIENCES_SECRET_KEY": "k"}
+        for command in (["account", "list"], ["db", "upgrade"], ["serve", "--port", "1"]):
+            result = run(env, *command)
+            assert result.returncode != 0, command
+            lines = [line for line in result.stderr.splitlines() if line.strip()]
+            assert lines[-1].startswith(said), (command, result.stderr)
+            assert "Traceback" not in result.stderr, command
+            assert len(lines) <= 2, (command, result.stderr)  # the database line, the problem
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(cli_env: dict[str, str]):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(cli_env, "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stdout == ""  # no "API: ... Docs: ..." banner
+    assert result.stderr.strip() == (
+        f"Cannot listen on 127.0.0.1:{port}: the port is already in use (is another "
+        "`audiences serve` running?); stop it or choose another port with --port."
+    )
+
+
+def test_serve_logs_readable_lines_when_asked(cli_env: dict[str, str], tmp_path: Path):
+    server = start_server({**cli_env, "AUDIENCES_LOG_FORMAT": "human"}, tmp_path / "human.log")
+    try:
+        httpx.get(f"{server.url}/healthz")
+    finally:
+        stop_server(server)
+    lines = server.output().splitlines()
+    access = [line for line in lines if "GET /healthz 200" in line]
+    assert access and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO ", access[0])
+    assert not any(line.startswith("{") for line in lines)

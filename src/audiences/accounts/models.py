@@ -24,6 +24,8 @@ class Account(Base):
     name: Mapped[str] = mapped_column(Text)
     products: Mapped[list[str]] = mapped_column(ARRAY(Text))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A disabled account's keys are refused (the API and the console), and kept for enabling.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKey(Base):

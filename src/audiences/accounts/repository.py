@@ -29,6 +29,17 @@ async def list_accounts(session: AsyncSession) -> Sequence[tuple[Account, int]]:
     return [(account, count) for account, count in rows]
 
 
+async def list_keys(
+    session: AsyncSession, account_id: int | None
+) -> Sequence[tuple[ApiKey, Account]]:
+    """Every key (of one account, or of all), with its account, oldest first."""
+    query = select(ApiKey, Account).join(Account, Account.account_id == ApiKey.account_id)
+    if account_id is not None:
+        query = query.where(ApiKey.account_id == account_id)
+    rows = await session.execute(query.order_by(ApiKey.account_id, ApiKey.key_id))
+    return [(key, account) for key, account in rows]
+
+
 async def count_accounts(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
 

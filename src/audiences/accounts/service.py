@@ -1,14 +1,16 @@
 """Accounts and their credentials: secrets are made here, shown once, stored encrypted."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.accounts import repository
 from audiences.accounts.errors import AccountNotFound, ConsumerKeyTaken
-from audiences.accounts.models import Account
+from audiences.accounts.models import Account, ApiKey
 from audiences.contacts import definitions as contact_definitions
 from audiences.core.credentials import SecretBox, new_consumer_key, new_consumer_secret
+from audiences.core.errors import InvalidParams
 from audiences.core.settings import parse_products
 
 
@@ -74,6 +76,49 @@ async def list_accounts(session: AsyncSession) -> list[tuple[Account, int]]:
     return list(await repository.list_accounts(session))
 
 
+async def list_keys(session: AsyncSession, account_id: int | None) -> list[tuple[ApiKey, Account]]:
+    """The keys (never their secrets) with their accounts."""
+    return list(await repository.list_keys(session, account_id))
+
+
+async def _account(session: AsyncSession, account_id: int) -> Account:
+    account = await repository.get_account(session, account_id)
+    if account is None:
+        raise AccountNotFound()
+    return account
+
+
+async def rename_account(session: AsyncSession, account_id: int, name: str) -> Account:
+    """Gives the account a new name (its keys stay as they are)."""
+    if not name.strip():
+        raise InvalidParams("An account name is required")
+    account = await _account(session, account_id)
+    account.name = name
+    await session.flush()
+    return account
+
+
+async def change_products(session: AsyncSession, account_id: int, products: list[str]) -> Account:
+    """The account's products become exactly these; every worker sees them on the next
+    request (nothing caches them)."""
+    account = await _account(session, account_id)
+    account.products = parse_products(",".join(products))
+    await session.flush()
+    return account
+
+
+async def set_disabled(session: AsyncSession, account_id: int, disabled: bool) -> Account:
+    """A disabled account's keys are refused from the next request on (API and console);
+    enabling it makes the same keys work again."""
+    account = await _account(session, account_id)
+    if disabled and account.disabled_at is None:
+        account.disabled_at = datetime.now(UTC)
+    elif not disabled:
+        account.disabled_at = None
+    await session.flush()
+    return account
+
+
 async def ensure_credential(
     session: AsyncSession,
     box: SecretBox,
@@ -95,6 +140,10 @@ async def ensure_credential(
     assert account is not None
     if sorted(account.products) != sorted(products):
         await repository.set_products(session, account.account_id, products)
+        changed = True
+    if account.disabled_at is not None:  # the credential must answer: enabled again
+        account.disabled_at = None
+        await session.flush()
         changed = True
     return changed
 

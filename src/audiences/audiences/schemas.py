@@ -2,11 +2,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiences.core import examples
 from audiences.core.paging import Paging
 
 _EXAMPLE: dict[str, Any] = {
-    "externalId": "top-100-customers",
-    "name": "Top 100 customers (turnover, last 6 months)",
+    "externalId": examples.AUDIENCE,
+    "name": examples.AUDIENCE_NAME,
     "description": "Computed nightly in the CDP",
 }
 

@@ -67,6 +67,7 @@ def _credential_sql(nonce: bool, extra: str | None) -> str:
         SELECT k.account_id, k.key_id, k.secret_encrypted, a.products {relaxed}
         FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
         WHERE k.consumer_key = :consumer_key AND k.revoked_at IS NULL
+          AND a.disabled_at IS NULL
     ),
     {_REMEMBER if nonce else _FAILED}
     SELECT c.account_id, c.key_id, c.secret_encrypted, c.products,

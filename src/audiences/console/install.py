@@ -2,22 +2,28 @@
 happens when a visitor is not signed in or a form lacks its CSRF token."""
 
 import hashlib
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from audiences.console import pages, properties, router
+from audiences.console import audience_pages, blockers, pages, properties, router
+from audiences.console.rendering import STATIC, page_of, render
 from audiences.console.session import ConsoleSessionMiddleware, CsrfRejected, SignInRequired
 from audiences.core.settings import Settings
 
 
-async def _sign_in(_request: Request, _exc: Exception) -> RedirectResponse:
-    return RedirectResponse("/console/login", status_code=303)
+async def _sign_in(request: Request, _exc: Exception) -> RedirectResponse:
+    """To the sign-in page, which comes back to the page asked for (a form's page is not
+    known, so a form goes back to the overview)."""
+    asked = page_of(request) if request.method == "GET" else "/console/"
+    query = "" if asked == "/console/" else f"?{urlencode({'next': asked})}"
+    return RedirectResponse(f"/console/login{query}", status_code=303)
 
 
 async def _csrf(request: Request, _exc: Exception) -> HTMLResponse:
-    response = router.render(
+    response = render(
         request,
         "problem.html",
         title="This form has expired",
@@ -28,10 +34,9 @@ async def _csrf(request: Request, _exc: Exception) -> HTMLResponse:
 
 
 def install_console(app: FastAPI, settings: Settings) -> None:
-    app.include_router(router.router)
-    app.include_router(pages.router)
-    app.include_router(properties.router)
-    app.mount("/console/static", StaticFiles(directory=router.STATIC), name="console-static")
+    for module in (router, audience_pages, blockers, pages, properties):
+        app.include_router(module.router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(CsrfRejected, _csrf)
     # Its own key, derived from the server key: signing sessions is not encrypting secrets.

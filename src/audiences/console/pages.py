@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from audiences.audiences import service as audiences_service
-from audiences.console.router import back, render
+from audiences.console.rendering import back, render
 from audiences.console.session import ConsolePrincipal, check_csrf, flash
 from audiences.contacts import definitions as contact_definitions
 from audiences.contacts.properties import PERMISSIONS
@@ -134,6 +134,7 @@ async def usage_page(
     async def flows(kind: str) -> list[dict[str, Any]]:
         return [
             {
+                "id": flow.id,
                 "name": flow.name,
                 "status": flow.status,
                 "nodes": [("trigger", n) for n in flow.triggers]

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from audiences.console.pages import problem
-from audiences.console.router import back, render
+from audiences.console.rendering import back, render
 from audiences.console.session import ConsolePrincipal, check_csrf, flash
 from audiences.contacts import definitions as contact_definitions
 from audiences.contacts.properties import PROPERTY_TYPES, SET

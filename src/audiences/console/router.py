@@ -1,76 +1,52 @@
-"""The web console for marketers: the dynamic-lists overview, an audience's View, mailings and
-automailers, and what campaigns and messages use. Server-rendered; every form carries the
-session's CSRF token and answers with a redirect (so a reload never posts twice)."""
+"""The web console for marketers: signing in and out, and the dynamic-lists overview with its
+folders. Server-rendered; every form carries the session's CSRF token and answers with a
+redirect (so a reload never posts twice)."""
 
-import re
-from datetime import UTC, datetime
-from pathlib import Path
+import logging
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, Response
 
-from audiences.audiences import guards
 from audiences.audiences import repository as audiences_repository
-from audiences.audiences import service as audiences_service
-from audiences.audiences.errors import AudienceInUse
 from audiences.auth.service import SignInThrottled, check_secret, client_address
-from audiences.console.session import (
-    ConsolePrincipal,
-    check_csrf,
-    csrf_token,
-    flash,
-    take_flashes,
+from audiences.console.rendering import (
+    HOME,
+    attempt,
+    back,
+    page_of,
+    render,
+    safe_path,
+    whole_number,
 )
+from audiences.console.session import ConsolePrincipal, check_csrf, flash
 from audiences.core.credentials import secret_box
 from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import DomainError
-from audiences.core.routing import ClosingStream
 from audiences.core.settings import app_settings
-from audiences.core.timeutil import from_epoch_ms
-from audiences.folders import repository as folders_repository
 from audiences.folders import service as folders_service
-from audiences.folders.schemas import FolderWrite
-from audiences.memberships import bulk_service
+from audiences.folders.errors import FolderNotEmpty
+from audiences.folders.schemas import FolderRead, FolderWrite
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-STATIC = Path(__file__).resolve().parent / "static"
+logger = logging.getLogger("audiences.console")
 PAGE = 50
-Cursor = Annotated[int, Query(ge=0, le=2**63 - 1)]
-
-
-def _moment(value: int | datetime | None) -> str:
-    if value is None:
-        return "never"
-    moment = from_epoch_ms(value) if isinstance(value, int) else value
-    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
-
-
-templates.env.filters["moment"] = _moment
-
-
-def render(request: Request, name: str, principal: Any = None, **context: Any) -> HTMLResponse:
-    context.update(
-        principal=principal,
-        csrf=csrf_token(request),
-        notices=take_flashes(request),
-    )
-    return templates.TemplateResponse(request, name, context)
-
-
-def back(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
-
-
-def _safe_path(value: str) -> str:
-    return value if re.fullmatch(r"/console/[^\s]*", value) and "//" not in value else "/console/"
+# Column -> (its heading, the direction a first click sorts in).
+SORTS = {
+    "name": ("Name", "asc"),
+    "members": ("Members", "desc"),
+    "sync": ("Last sync", "desc"),
+    "created": ("Created", "desc"),
+}
+MAX_SEARCH = 255
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html")
+async def login_page(
+    request: Request, next_page: Annotated[str | None, Query(alias="next")] = None
+) -> HTMLResponse:
+    return render(request, "login.html", next=safe_path(next_page))
 
 
 @router.post("/login")
@@ -79,8 +55,10 @@ async def login(
     key: Annotated[str, Form()],
     secret: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
+    next_page: Annotated[str, Form(alias="next")] = HOME,
 ) -> Response:
-    """Signs in with a consumer key and secret (throttled like HTTP Basic)."""
+    """Signs in with a consumer key and secret (throttled like HTTP Basic), then goes on to
+    the page that was asked for."""
     check_csrf(request, csrf)
     settings = app_settings(request)
     address = client_address(request, settings.trust_proxy)
@@ -90,11 +68,19 @@ async def login(
         )
     except DomainError as error:
         throttled = isinstance(error, SignInThrottled)
+        logger.warning(
+            "console sign-in refused: %s",
+            "too many failed attempts" if throttled else "key and secret do not match",
+            extra={"client": address},
+        )
         message = error.message if throttled else "That key and secret do not match."
-        return render(request, "login.html", error=message, key=key)
+        response = render(request, "login.html", error=message, key=key, next=safe_path(next_page))
+        response.status_code = 401
+        return response
     request.session.clear()
     request.session["key"] = found.principal.consumer_key
-    return back("/console/")
+    logger.info("console sign-in of account %s", found.principal.account_id)
+    return back(safe_path(next_page))
 
 
 @router.post("/logout")
@@ -104,32 +90,81 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
     return back("/console/login")
 
 
+def overview_url(
+    folder: str | None = None, q: str = "", sort: str = "name", dir: str = "asc", page: int = 1
+) -> str:
+    """The overview's address for these choices; defaults are left out, so links stay short."""
+    query = {
+        "folder": folder,
+        "q": q,
+        "sort": sort if (sort, dir) != ("name", "asc") else None,
+        "dir": dir if dir != SORTS[sort][1] else None,
+        "page": page if page != 1 else None,
+    }
+    shown = {name: value for name, value in query.items() if value}
+    return HOME + (f"?{urlencode(shown)}" if shown else "")
+
+
 @router.get("/", response_class=HTMLResponse)
 async def overview(
     request: Request,
     session: SessionDep,
     principal: ConsolePrincipal,
     folder: str | None = None,
-    after: Cursor = 0,
+    q: str = "",
+    sort: str = "name",
+    dir: str = "",
+    page: str | None = None,
 ) -> Response:
-    """The dynamic-lists overview: audiences with their folder, members and last sync."""
+    """The dynamic-lists overview: audiences found by name or id, sorted, page by page."""
     account = principal.account_id
+    q = q.strip()[:MAX_SEARCH]
+    sort = sort if sort in SORTS else "name"
+    direction = dir if dir in ("asc", "desc") else SORTS[sort][1]
+    number = whole_number(page, 1, lowest=1)
     folders = await folders_service.list_folders(session, account)
-    try:
-        items, last = await folders_service.dynamic_lists(session, account, after, PAGE, folder)
-    except DomainError:
-        return back("/console/")
+    current = next((f for f in folders if f.id == folder), None)
+    if folder and current is None:
+        return back(HOME)
+    items, total = await folders_service.search_lists(
+        session, account, folder, q, sort, direction == "desc", (number - 1) * PAGE, PAGE
+    )
+    if not items and number > 1:  # past the end (lists were deleted): the last page
+        last_page = max(1, -(-total // PAGE))
+        return back(overview_url(folder, q, sort, direction, last_page))
+
+    choices: dict[str, Any] = {"folder": folder, "q": q, "sort": sort, "dir": direction}
+
+    def url(**changes: Any) -> str:
+        return overview_url(**{**choices, "page": number, **changes})
+
+    def sort_url(column: str) -> str:
+        if column == sort:
+            return url(dir="asc" if direction == "desc" else "desc", page=1)
+        return url(sort=column, dir=SORTS[column][1], page=1)
+
+    first = (number - 1) * PAGE + 1
     return render(
         request,
         "overview.html",
         principal,
         section="lists",
         folders=folders,
+        folder=current,
         items=items,
-        current_folder=folder,
-        folder_name=next((f.name for f in folders if f.id == folder), None),
-        total=await audiences_repository.count_audiences(session, account),
-        next_after=last if len(items) == PAGE else None,
+        q=q,
+        sort=sort,
+        direction=direction,
+        sorts=SORTS,
+        sort_url=sort_url,
+        first=first,
+        last=first + len(items) - 1,
+        total=total,
+        all_lists=await audiences_repository.count_audiences(session, account),
+        clear_url=url(q="", page=1),
+        previous_url=url(page=number - 1) if number > 1 else None,
+        next_url=url(page=number + 1) if first + len(items) - 1 < total else None,
+        here=page_of(request),
     )
 
 
@@ -143,13 +178,85 @@ async def create_folder(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    body = _folder_write(request, name, parent or None)
+    if body is None:
+        return back(HOME)
+    created = await attempt(
+        request, session, lambda: folders_service.create_folder(session, principal.account_id, body)
+    )
+    if created is None:
+        return back(HOME)
+    flash(request, "ok", f"Folder “{created.name}” created.")
+    return back(overview_url(created.id))
+
+
+def _folder_write(request: Request, name: str, parent: str | None) -> FolderWrite | None:
     try:
-        body = FolderWrite(name=name.strip() or name, parentId=parent or None)
-        created = await folders_service.create_folder(session, principal.account_id, body)
-        flash(request, "ok", f"Folder “{created.name}” created.")
-    except (DomainError, ValueError) as error:
-        flash(request, "error", getattr(error, "message", "The folder name is not valid."))
-    return back("/console/")
+        return FolderWrite(name=name.strip() or name, parentId=parent)
+    except ValueError:
+        flash(request, "error", "A folder name is 1 to 255 characters of text.")
+        return None
+
+
+async def _folder(session: Any, account_id: int, folder_id: str) -> FolderRead | None:
+    folders = await folders_service.list_folders(session, account_id)
+    return next((f for f in folders if f.id == folder_id), None)
+
+
+@router.post("/folders/{folder_id}/rename")
+async def rename_folder(
+    request: Request,
+    folder_id: str,
+    session: SessionDep,
+    principal: ConsolePrincipal,
+    name: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Renames a folder where it is (a subfolder stays in its parent)."""
+    check_csrf(request, csrf)
+    folder = await _folder(session, principal.account_id, folder_id)
+    if folder is None:
+        flash(request, "error", "That folder no longer exists.")
+        return back(HOME)
+    body = _folder_write(request, name, folder.parentId)
+    if body is None:
+        return back(overview_url(folder_id))
+    renamed = await attempt(
+        request,
+        session,
+        lambda: folders_service.update_folder(session, principal.account_id, folder_id, body),
+    )
+    if renamed is not None:
+        flash(request, "ok", f"Folder “{folder.name}” renamed to “{renamed.name}”.")
+    return back(overview_url(folder_id))
+
+
+@router.post("/folders/{folder_id}/delete")
+async def delete_folder(
+    request: Request,
+    folder_id: str,
+    session: SessionDep,
+    principal: ConsolePrincipal,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Deletes an empty folder; for one that is not, says what to move out first."""
+    check_csrf(request, csrf)
+    folder = await _folder(session, principal.account_id, folder_id)
+    if folder is None:
+        flash(request, "error", "That folder no longer exists.")
+        return back(HOME)
+    try:
+        await folders_service.delete_folder(session, principal.account_id, folder_id)
+    except FolderNotEmpty:
+        flash(
+            request,
+            "error",
+            f"Folder “{folder.name}” is not empty: it holds {folder.audienceCount} list(s) and "
+            f"{folder.folderCount} folder(s). Move them out first, then delete it.",
+        )
+        return back(overview_url(folder_id))
+    flash(request, "ok", f"Folder “{folder.name}” deleted.")
+    return back(HOME)
 
 
 @router.post("/audiences/{external_id}/folder")
@@ -159,106 +266,18 @@ async def move_audience(
     session: SessionDep,
     principal: ConsolePrincipal,
     folder: Annotated[str, Form()] = "",
-    next_page: Annotated[str, Form(alias="next")] = "/console/",
+    next_page: Annotated[str, Form(alias="next")] = HOME,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    try:
-        moved = await folders_service.move_audience(
-            session, principal.account_id, external_id, folder or None
-        )
-        flash(request, "ok", f"“{moved.name}” moved.")
-    except DomainError as error:
-        flash(request, "error", error.message)
-    return back(_safe_path(next_page))
-
-
-@router.get("/audiences/{external_id}", response_class=HTMLResponse)
-async def view_audience(
-    request: Request,
-    external_id: str,
-    session: SessionDep,
-    principal: ConsolePrincipal,
-    after: Cursor = 0,
-) -> Response:
-    """An audience's properties, its contacts page by page, and what uses it."""
-    try:
-        audience = await audiences_service.get_audience(session, principal.account_id, external_id)
-    except DomainError:
-        return render(
-            request,
-            "problem.html",
-            principal,
-            title="Audience not found",
-            message="There is no audience with this id in your account.",
-        )
-    members, last = await bulk_service.member_page(session, audience, after, PAGE)
-    folder = None
-    if audience.folder_id is not None:
-        found = await folders_repository.get_folders_by_ids(
-            session, principal.account_id, [audience.folder_id]
-        )
-        folder = found.get(audience.folder_id)
-    return render(
+    account = principal.account_id
+    moved = await attempt(
         request,
-        "audience.html",
-        principal,
-        section="lists",
-        audience=audiences_service.to_read(audience),
-        member_count=audience.member_count,
-        folder_name=folder.name if folder else None,
-        references=await guards.references(session, audience),
-        members=members,
-        next_after=last if len(members) == PAGE else None,
+        session,
+        lambda: folders_service.move_audience(session, account, external_id, folder or None),
     )
-
-
-@router.get("/audiences/{external_id}/export.csv")
-async def export_audience(
-    request: Request, external_id: str, session: SessionDep, principal: ConsolePrincipal
-) -> Response:
-    audience = await audiences_service.get_audience(session, principal.account_id, external_id)
-    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", external_id)[:100] or "audience"
-    chunks = await bulk_service.export_members(
-        database_of(request).exports(),
-        audience,
-        bulk_service.ExportLimits.of(app_settings(request)),
-    )
-    return ClosingStream(
-        StreamingResponse(
-            chunks,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
-        )
-    )
-
-
-@router.post("/audiences/{external_id}/delete")
-async def delete_audience(
-    request: Request,
-    external_id: str,
-    session: SessionDep,
-    principal: ConsolePrincipal,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Deletes the audience, or says in plain words what keeps it."""
-    check_csrf(request, csrf)
-    try:
-        await audiences_service.delete_audience(session, principal.account_id, external_id)
-    except AudienceInUse as refusal:
-        references = refusal.extra.get("references", [])
-        users = "; ".join(
-            f"{r['type'].replace('_', ' ')} “{r['name']}” ({r['detail']})" for r in references
-        )
-        flash(
-            request,
-            "error",
-            f"This audience cannot be deleted because it is in use by: {users}. "
-            "Remove it from these first, then try again.",
-        )
-        return back(f"/console/audiences/{external_id}")
-    except DomainError as error:
-        flash(request, "error", error.message)
-        return back("/console/")
-    flash(request, "ok", "The audience was deleted.")
-    return back("/console/")
+    if moved is not None:
+        target = await _folder(session, account, folder) if folder else None
+        where = f"moved to {target.name}" if target else "moved out of its folder"
+        flash(request, "ok", f"“{moved.name}” {where}.")
+    return back(safe_path(next_page))

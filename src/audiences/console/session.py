@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from audiences.auth import service as auth_service
 from audiences.auth.service import AUDIENCE_PRODUCTS, Principal
+from audiences.core.actor import set_consumer_key
 from audiences.core.db import SessionDep
 
 PREFIX = "/console"
@@ -78,6 +79,8 @@ async def console_principal(request: Request, session: SessionDep) -> Principal:
     if principal is None or not AUDIENCE_PRODUCTS.intersection(principal.products):
         request.session.clear()
         raise SignInRequired()
+    # Changes made in the console are recorded in the audience history as this key's.
+    set_consumer_key(consumer_key)
     return principal
 
 

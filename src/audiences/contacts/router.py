@@ -100,11 +100,11 @@ _IMPORT_BODY = {
     "content": {
         "application/x-ndjson": {
             "schema": {"type": "string"},
-            "example": '{"externalId": "crm-1", "properties": {"email": "a@example.com"}}\n',
+            "example": '{"externalId": "crm-1003", "properties": {"email": "cy@example.com"}}\n',
         },
         "text/csv": {
             "schema": {"type": "string"},
-            "example": "externalId,email,firstName,permissions\ncrm-1,a@example.com,Ann,1;2\n",
+            "example": "externalId,email,firstName,permissions\ncrm-1003,cy@example.com,Cy,1\n",
         },
     },
 }

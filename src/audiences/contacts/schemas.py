@@ -155,7 +155,7 @@ class AddContactsRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "update": False,
+                "update": True,
                 "contacts": [
                     {"externalId": "crm-1001", "properties": {"email": "ann@example.com"}},
                     {"externalId": "crm-1002", "properties": {"email": "bo@example.com"}},

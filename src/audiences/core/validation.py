@@ -28,3 +28,9 @@ def storable_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def contains_pattern(fragment: str) -> str:
+    """An ILIKE pattern matching text that contains `fragment` literally (its % and _ too)."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

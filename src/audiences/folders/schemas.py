@@ -30,11 +30,16 @@ class Folders(BaseModel):
 
 
 class FolderMove(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"folderId": "Qm2Xc8Lr"}}
-    )
+    """Where the audience goes. The example moves it out of any folder: a folder's id is made
+    by POST /folder, so no example can know it."""
 
-    folderId: str | None = Field(description="The folder to put the audience in; null for none")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {}})
+
+    folderId: str | None = Field(
+        default=None,
+        description="The folder to put the audience in (an id from POST /folder); null or "
+        "left out for none",
+    )
 
 
 class DynamicList(BaseModel):

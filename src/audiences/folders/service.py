@@ -1,14 +1,22 @@
 """Rules for folders: one level of nesting, unique names among siblings, deleted only when
 empty; and moving audiences between them."""
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences import service as audiences_service
 from audiences.audiences.schemas import AudienceRead
+from audiences.core.errors import InvalidParams
 from audiences.core.ids import new_public_id
 from audiences.core.timeutil import epoch_ms
 from audiences.folders import repository
-from audiences.folders.errors import FolderNotEmpty, FolderNotFound, FolderTooDeep
+from audiences.folders.errors import (
+    FolderNameTaken,
+    FolderNotEmpty,
+    FolderNotFound,
+    FolderTooDeep,
+)
 from audiences.folders.models import Folder
 from audiences.folders.schemas import DynamicList, FolderRead, FolderWrite
 from audiences.history import service as history
@@ -68,6 +76,9 @@ async def _parent_id(
 async def create_folder(session: AsyncSession, account_id: int, body: FolderWrite) -> FolderRead:
     """A folder, at the top level or in a top-level folder."""
     parent_id = await _parent_id(session, account_id, body.parentId)
+    # The unique index is the guarantee; asking first keeps the transaction usable.
+    if await repository.name_taken(session, account_id, parent_id, body.name):
+        raise FolderNameTaken()
     folder = await repository.insert_folder(
         session,
         {
@@ -85,7 +96,12 @@ async def update_folder(
 ) -> FolderRead:
     """Renames a folder or moves it (one level of nesting at most)."""
     folder = await get_folder(session, account_id, public_id, lock=True)
-    folder.parent_id = await _parent_id(session, account_id, body.parentId, moving=folder)
+    parent_id = await _parent_id(session, account_id, body.parentId, moving=folder)
+    if await repository.name_taken(
+        session, account_id, parent_id, body.name, except_folder_id=folder.folder_id
+    ):
+        raise FolderNameTaken()
+    folder.parent_id = parent_id
     folder.name = body.name
     await session.flush()
     return await _read(session, folder)
@@ -120,17 +136,45 @@ async def dynamic_lists(
     rows = await repository.dynamic_lists(
         session, account_id, after, limit, folder.folder_id if folder else None
     )
-    items = [
-        DynamicList(
-            kind="audience",
-            externalId=r.external_id,
-            name=r.name,
-            folderId=r.folder,
-            folderName=r.folder_name,
-            memberCount=r.member_count,
-            createDate=epoch_ms(r.created_at) or 0,
-            lastSyncDate=epoch_ms(r.last_sync_at),
-        )
-        for r in rows
-    ]
-    return items, rows[-1].audience_id if rows else None
+    return [_item(r) for r in rows], rows[-1].audience_id if rows else None
+
+
+def _item(row: Any) -> DynamicList:
+    return DynamicList(
+        kind="audience",
+        externalId=row.external_id,
+        name=row.name,
+        folderId=row.folder,
+        folderName=row.folder_name,
+        memberCount=row.member_count,
+        createDate=epoch_ms(row.created_at) or 0,
+        lastSyncDate=epoch_ms(row.last_sync_at),
+    )
+
+
+async def search_lists(
+    session: AsyncSession,
+    account_id: int,
+    folder_id: str | None,
+    search: str | None,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[DynamicList], int]:
+    """A page of the overview found by part of a name or id, sorted by name, members, last
+    sync or creation; and how many lists match in all."""
+    if sort not in repository.LIST_ORDER:
+        raise InvalidParams(f"sort must be one of {', '.join(repository.LIST_ORDER)}")
+    folder = await get_folder(session, account_id, folder_id) if folder_id else None
+    rows, total = await repository.search_lists(
+        session,
+        account_id,
+        folder.folder_id if folder else None,
+        search,
+        sort,
+        descending,
+        offset,
+        limit,
+    )
+    return [_item(r) for r in rows], total

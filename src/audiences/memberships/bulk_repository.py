@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.auth.repository import CredentialQuery
+from audiences.core.validation import contains_pattern
 
 STAGING = "upload_ids"
 SAMPLE_SIZE = 1000
@@ -205,21 +206,24 @@ async def member_page(
     after: int,
     limit: int,
     added_since: datetime | None,
+    search: str | None = None,
 ) -> Sequence[Row[Any]]:
-    """A keyset page of members in contact order (stable while members come and go)."""
-    query = (
-        _PAGE
-        + (" AND m.added_at >= :since" if added_since else "")
-        + " ORDER BY m.contact_id LIMIT :limit"
-    )
+    """A keyset page of members in contact order (stable while members come and go);
+    `search` keeps those whose id or e-mail address contains it, in any case."""
     params: dict[str, Any] = {
         "account_id": account_id,
         "audience_id": audience_id,
         "after": after,
         "limit": limit,
     }
+    query = _PAGE
     if added_since:
+        query += " AND m.added_at >= :since"
         params["since"] = added_since
+    if search:
+        query += " AND (c.external_id ILIKE :pattern OR c.email ILIKE :pattern)"
+        params["pattern"] = contains_pattern(search)
+    query += " ORDER BY m.contact_id LIMIT :limit"
     return (await session.execute(text(query), params)).all()
 
 

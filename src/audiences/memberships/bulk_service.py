@@ -180,10 +180,12 @@ async def member_page(
     after: int,
     limit: int,
     since: datetime | None = None,
+    search: str | None = None,
 ) -> tuple[list[Member], int | None]:
-    """A page of an audience already read: its members after the cursor, and the next cursor."""
+    """A page of an audience already read: its members after the cursor (those whose id or
+    e-mail address contains `search`), and the next cursor."""
     rows = await bulk_repository.member_page(
-        session, audience.account_id, audience.audience_id, after, limit, since
+        session, audience.account_id, audience.audience_id, after, limit, since, search
     )
     members = [
         Member(externalId=r.external_id, email=r.email, addedAt=epoch_ms(r.added_at) or 0)

@@ -3,6 +3,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from audiences.core import examples
+from audiences.core.examples import dated
 from audiences.platform.schemas import Moment, Name
 
 _DURATION = re.compile(
@@ -30,16 +32,16 @@ class AutomailerCreate(BaseModel):
     model_config = ConfigDict(
         coerce_numbers_to_str=True,
         extra="forbid",
-        json_schema_extra={
-            "example": {
-                "name": "Welcome after 3 days",
-                "audienceExternalId": "new-customers",
+        json_schema_extra=dated(
+            lambda: {
+                "name": "Thank you after 3 days",
+                "audienceExternalId": examples.AUDIENCE,
                 "permissionBit": 1,
-                "firstSendingMoment": "2026-12-01T00:00:00Z",
+                "firstSendingMoment": examples.moment(days=0, hour=0),
                 "period": "P3D",
-                "lastSendingMoment": "2027-12-01T00:00:00Z",
+                "lastSendingMoment": examples.moment(days=365, hour=0),
             }
-        },
+        ),
     )
 
     name: Name
@@ -87,7 +89,7 @@ class DueContacts(BaseModel):
 
 class RunRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"at": "2026-12-04T09:00:00Z"}}
+        extra="forbid", json_schema_extra=dated(lambda: {"at": examples.moment(days=3)})
     )
 
     at: Moment | None = Field(default=None, description="The run's moment; default now")

@@ -2,6 +2,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiences.core import examples
 from audiences.platform.schemas import Name
 
 FlowStatus = Literal["draft", "active", "paused", "stopped"]
@@ -26,8 +27,8 @@ class FlowCreate(BaseModel):
             "example": {
                 "name": "Win-back",
                 "status": "active",
-                "triggers": [{"name": "Cart abandoned", "audienceFilters": ["visitors"]}],
-                "steps": [{"name": "Reminder mail", "audienceFilters": ["top-100"]}],
+                "triggers": [{"name": "Cart abandoned", "audienceFilters": [examples.AUDIENCE]}],
+                "steps": [{"name": "Reminder mail", "audienceFilters": [examples.AUDIENCE]}],
             }
         },
     )

@@ -11,7 +11,14 @@ from audiences.core.ids import new_public_id
 from audiences.platform.flows import repository
 from audiences.platform.flows.errors import FlowNotFound, StepNotFound
 from audiences.platform.flows.models import Flow
-from audiences.platform.flows.schemas import Admission, FlowCreate, FlowRead, NodeIn, NodeRead
+from audiences.platform.flows.schemas import (
+    Admission,
+    FlowCreate,
+    FlowRead,
+    FlowUpdate,
+    NodeIn,
+    NodeRead,
+)
 
 
 async def to_read(session: AsyncSession, flow: Flow) -> FlowRead:
@@ -131,3 +138,30 @@ async def list_flows(session: AsyncSession, account_id: int, kind: str) -> list[
         await to_read(session, flow)
         for flow in await repository.list_flows(session, account_id, kind)
     ]
+
+
+async def remove_audience_filter(
+    session: AsyncSession, account_id: int, kind: str, public_id: str, audience_external_id: str
+) -> FlowRead:
+    """Takes the audience out of every trigger and step filter of the flow (the rest stays),
+    so that it no longer blocks the audience's deletion."""
+    # Locked before it is read: a concurrent change is not overwritten with what was read.
+    flow = await to_read(session, await get_flow(session, account_id, kind, public_id, lock=True))
+
+    def without(nodes: list[NodeRead]) -> list[NodeIn]:
+        return [
+            NodeIn(
+                id=n.id,
+                name=n.name,
+                audienceFilters=[a for a in n.audienceFilters if a != audience_external_id],
+            )
+            for n in nodes
+        ]
+
+    body = FlowUpdate(
+        name=flow.name,
+        status=flow.status,
+        triggers=without(flow.triggers),
+        steps=without(flow.steps),
+    )
+    return await update_flow(session, account_id, kind, public_id, body)

@@ -2,6 +2,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiences.core import examples
+from audiences.core.examples import dated
 from audiences.core.paging import Paging
 from audiences.platform.schemas import ContactLookup, Moment, Name
 
@@ -15,15 +17,15 @@ class MailingCreate(BaseModel):
     model_config = ConfigDict(
         coerce_numbers_to_str=True,
         extra="forbid",
-        json_schema_extra={
-            "example": {
-                "name": "December newsletter",
+        json_schema_extra=dated(
+            lambda: {
+                "name": "Newsletter",
                 "type": "EMAIL",
-                "audienceExternalId": "top-100",
+                "audienceExternalId": examples.AUDIENCE,
                 "permissionBit": 1,
-                "scheduledStartDate": "2026-12-01T09:00:00Z",
+                "scheduledStartDate": examples.moment(days=7),
             }
-        },
+        ),
     )
 
     name: Name
@@ -40,7 +42,7 @@ class MailingUpdate(MailingCreate):
 class MailingSchedule(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"example": {"scheduledStartDate": "2026-12-01T09:00:00Z"}},
+        json_schema_extra=dated(lambda: {"scheduledStartDate": examples.moment(days=7)}),
     )
 
     scheduledStartDate: Moment
@@ -48,19 +50,19 @@ class MailingSchedule(BaseModel):
 
 class MailingRead(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
+        json_schema_extra=dated(
+            lambda: {
                 "encryptedId": "9i1Lk3yq0dK2zQ4p",
-                "name": "December newsletter",
+                "name": "Newsletter",
                 "type": "EMAIL",
-                "targetGroup": "Top 100 customers",
-                "audienceExternalId": "top-100",
+                "targetGroup": examples.AUDIENCE_NAME,
+                "audienceExternalId": examples.AUDIENCE,
                 "permissionBit": 1,
                 "status": "scheduled",
-                "scheduledStartDate": "2026-12-01T09:00:00Z",
+                "scheduledStartDate": examples.moment(days=7),
                 "sentCount": 0,
             }
-        }
+        )
     )
 
     encryptedId: str

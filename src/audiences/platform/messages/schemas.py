@@ -2,6 +2,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from audiences.core import examples
 from audiences.core.validation import storable_text
 from audiences.platform.schemas import Name
 
@@ -38,7 +39,7 @@ class MessageCreate(BaseModel):
                     {
                         "name": "VIP offer",
                         "content": "<p>20% off</p>",
-                        "audienceExternalId": "top-100",
+                        "audienceExternalId": examples.AUDIENCE,
                     },
                 ],
             }

@@ -11,9 +11,11 @@ from audiences.platform.messages import repository
 from audiences.platform.messages.errors import MessageNotFound
 from audiences.platform.messages.models import Message
 from audiences.platform.messages.schemas import (
+    BlockIn,
     BlockRead,
     MessageCreate,
     MessageRead,
+    MessageUpdate,
     RenderedBlock,
     Rendering,
 )
@@ -110,3 +112,21 @@ async def render(session: AsyncSession, account_id: int, public_id: str, contact
 
 async def list_messages(session: AsyncSession, account_id: int) -> list[MessageRead]:
     return [await to_read(session, m) for m in await repository.list_messages(session, account_id)]
+
+
+async def remove_audience_blocks(
+    session: AsyncSession, account_id: int, public_id: str, audience_external_id: str
+) -> MessageRead:
+    """Removes the message's dynamic blocks shown to the audience (the content meant only for
+    its members goes with them), so that it no longer blocks the audience's deletion."""
+    # Locked before it is read: a concurrent change is not overwritten with what was read.
+    message = await to_read(session, await get_message(session, account_id, public_id, lock=True))
+    body = MessageUpdate(
+        name=message.name,
+        blocks=[
+            BlockIn(name=b.name, content=b.content, audienceExternalId=b.audienceExternalId)
+            for b in message.blocks
+            if b.audienceExternalId != audience_external_id
+        ],
+    )
+    return await update_message(session, account_id, public_id, body)
