@@ -9,12 +9,14 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -186,6 +188,17 @@ class Committed:
     client: httpx.AsyncClient
     engine: AsyncEngine
     account_id: int
+    app: FastAPI
+
+    @contextmanager
+    def settings(self, **changes: object) -> Iterator[None]:
+        """The app runs with these settings changed for the duration."""
+        kept = self.app.state.settings
+        self.app.state.settings = kept.model_copy(update=changes)
+        try:
+            yield
+        finally:
+            self.app.state.settings = kept
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +218,7 @@ async def committed(server_url: str) -> AsyncIterator[Committed]:
         base_url="http://testserver",
         auth=(issued.consumer_key, issued.consumer_secret),
     ) as client:
-        yield Committed(client, engine, issued.account_id)
+        yield Committed(client, engine, issued.account_id, app)
     await database.close()
     await engine.dispose()
     drop_database(server_url, url)

@@ -21,6 +21,11 @@ async def trickle(started: asyncio.Event, release: asyncio.Event) -> AsyncIterat
 
 
 async def test_an_account_runs_at_most_two_uploads_at_once(committed: Committed):
+    with committed.settings(upload_slot_wait=0.3):
+        await refused(committed)
+
+
+async def refused(committed: Committed) -> None:
     client = committed.client
     await client.post(
         f"{API}/contact/list", json={"contacts": [{"externalId": "t-0"}, {"externalId": "t-1"}]}
@@ -45,6 +50,35 @@ async def test_an_account_runs_at_most_two_uploads_at_once(committed: Committed)
     # The slots are free again once the uploads have committed.
     again = await client.post(url, content=b"t-0\n", headers=headers)
     assert again.status_code == 200, again.text
+
+
+async def test_a_third_upload_waits_for_a_slot_to_free(committed: Committed):
+    with committed.settings(upload_slot_wait=10.0):
+        await queued(committed)
+
+
+async def queued(committed: Committed) -> None:
+    client = committed.client
+    await client.post(
+        f"{API}/contact/list", json={"contacts": [{"externalId": "t-0"}, {"externalId": "t-1"}]}
+    )
+    await client.post(f"{API}/audience", json={"externalId": "queue", "name": "Queue"})
+    release = asyncio.Event()
+    starts = [asyncio.Event(), asyncio.Event()]
+    url = f"{API}/audience/queue/contact/import"
+    headers = {"content-type": "text/plain"}
+    running = [
+        asyncio.create_task(client.post(url, content=trickle(started, release), headers=headers))
+        for started in starts
+    ]
+    await asyncio.wait_for(asyncio.gather(*(s.wait() for s in starts)), 10)
+    third = asyncio.create_task(client.post(url, content=b"t-0\n", headers=headers))
+    await asyncio.sleep(0.5)
+    assert not third.done()  # it waits for a slot rather than being refused
+    release.set()
+    assert (await third).status_code == 200
+    for response in await asyncio.gather(*running):
+        assert response.status_code == 200, response.text
 
 
 async def test_an_upload_that_stalls_is_408_and_changes_nothing(

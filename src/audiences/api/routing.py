@@ -185,10 +185,17 @@ async def upload_slot(
     session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
 ) -> None:
     """An account runs at most `max_concurrent_uploads_per_account` uploads at once, across
-    every worker: one client cannot hold every upload connection."""
+    every worker: one client cannot hold every upload connection. A further upload waits up
+    to `upload_slot_wait` seconds for a slot (most uploads take milliseconds), then is 429."""
     limit = settings.max_concurrent_uploads_per_account
-    if not await claim_slot(session, _UPLOAD_SLOTS, principal.account_id, limit):
-        raise TooManyUploads(limit)
+    deadline = asyncio.get_running_loop().time() + settings.upload_slot_wait
+    pause = 0.02
+    while not await claim_slot(session, _UPLOAD_SLOTS, principal.account_id, limit):
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise TooManyUploads(limit)
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, 0.5)
 
 
 class UploadRoute(ApiRoute):

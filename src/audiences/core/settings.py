@@ -34,9 +34,11 @@ class Settings(BaseSettings):
     max_audiences_per_account: int = 1000
     max_batch_ids: int = 2500
     max_upload_lines: int = 20_000_000
-    # Uploads of one account at once (across every worker), and how long an upload may send
+    # Uploads of one account at once (across every worker), how long a further upload waits
+    # for one of them to finish before it is refused (429), and how long an upload may send
     # nothing before it is abandoned (408, rolled back).
     max_concurrent_uploads_per_account: int = 2
+    upload_slot_wait: float = 10.0
     upload_idle_timeout: float = 30.0
     max_json_body_bytes: int = 10 * 1024 * 1024
     # A request's line and headers together; past it, 431 before the head is held whole.
