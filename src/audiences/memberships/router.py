@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from audiences.api.routing import ApiRoute, DownloadRoute, UploadRoute, route
+from audiences.api.routing import ApiRoute, DownloadRoute, LaggingReadRoute, UploadRoute, route
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.auth.dependencies import AudiencePrincipal, authenticated
@@ -255,8 +255,11 @@ async def replace_members(
     )
 
 
-@router.get(
+@route(
+    router,
     "/{externalId}/contact",
+    LaggingReadRoute,
+    methods=["GET"],
     response_model=MembersPage,
     responses=errors(ProductNotFound, AudienceNotFound),
 )
