@@ -166,6 +166,11 @@ async def list_audiences(
     return items, rows[-1].audience_id if rows else None
 
 
+async def count_audiences(session: AsyncSession, account_id: int) -> int:
+    """How many audiences the account has."""
+    return await repository.count_audiences(session, account_id)
+
+
 async def read_audience(session: AsyncSession, account_id: int, external_id: str) -> AudienceRead:
     return to_read(await get_audience(session, account_id, external_id))
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from audiences.audiences import repository as audiences_repository
+from audiences.audiences import service as audiences_service
 from audiences.auth.service import SignInThrottled, check_secret, client_address
 from audiences.console.rendering import (
     HOME,
@@ -160,7 +160,7 @@ async def overview(
         first=first,
         last=first + len(items) - 1,
         total=total,
-        all_lists=await audiences_repository.count_audiences(session, account),
+        all_lists=await audiences_service.count_audiences(session, account),
         clear_url=url(q="", page=1),
         previous_url=url(page=number - 1) if number > 1 else None,
         next_url=url(page=number + 1) if first + len(items) - 1 < total else None,

@@ -31,6 +31,15 @@ async def get_folder(
     return folder
 
 
+async def folder_name(session: AsyncSession, account_id: int, folder_id: int | None) -> str | None:
+    """The name of the folder an audience is in (None: in no folder)."""
+    if folder_id is None:
+        return None
+    found = await repository.get_folders_by_ids(session, account_id, [folder_id])
+    folder = found.get(folder_id)
+    return folder.name if folder else None
+
+
 async def list_folders(session: AsyncSession, account_id: int) -> list[FolderRead]:
     rows = await repository.list_folders(session, account_id)
     return [
