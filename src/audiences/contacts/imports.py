@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import bulk_repository
@@ -293,11 +294,15 @@ async def import_contacts(
         )
     if anonymized and reject:
         raise ImportRefused(failed + anonymized, [e.model_dump() for e in errors])
-    # Another import sharing contacts may lock them in another order; a deadlock then reruns
-    # this statement only, the staged upload kept.
-    result = await retry_statement(
-        session, lambda: bulk_repository.upsert_contacts(session, account_id, purge)
-    )
+
+    async def upsert() -> Row[Any]:
+        await bulk_repository.lock_existing(session, account_id)
+        return await bulk_repository.upsert_contacts(session, account_id, purge)
+
+    # Our own writers lock contacts in externalId order and cannot deadlock each other; a
+    # foreign writer that does not (an operator's SQL) can, and then only these statements
+    # run again, the staged upload kept.
+    result = await retry_statement(session, upsert)
     await bulk_repository.drop_staging(session)
     errors.sort(key=lambda e: e.line)
     return ImportReport(
