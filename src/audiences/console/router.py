@@ -192,7 +192,7 @@ async def create_folder(
 
 def _folder_write(request: Request, name: str, parent: str | None) -> FolderWrite | None:
     try:
-        return FolderWrite(name=name.strip() or name, parentId=parent)
+        return FolderWrite(name=name.strip() or name, parent_id=parent)
     except ValueError:
         flash(request, "error", "A folder name is 1 to 255 characters of text.")
         return None
@@ -218,7 +218,7 @@ async def rename_folder(
     if folder is None:
         flash(request, "error", "That folder no longer exists.")
         return back(HOME)
-    body = _folder_write(request, name, folder.parentId)
+    body = _folder_write(request, name, folder.parent_id)
     if body is None:
         return back(overview_url(folder_id))
     renamed = await attempt(
@@ -251,8 +251,8 @@ async def delete_folder(
         flash(
             request,
             "error",
-            f"Folder “{folder.name}” is not empty: it holds {folder.audienceCount} list(s) and "
-            f"{folder.folderCount} folder(s). Move them out first, then delete it.",
+            f"Folder “{folder.name}” is not empty: it holds {folder.audience_count} list(s) and "
+            f"{folder.folder_count} folder(s). Move them out first, then delete it.",
         )
         return back(overview_url(folder_id))
     flash(request, "ok", f"Folder “{folder.name}” deleted.")

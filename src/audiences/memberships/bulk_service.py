@@ -78,12 +78,12 @@ async def import_members(
     report = ImportReport(
         received=staged.lines,
         added=added,
-        alreadyMember=known - added,
+        already_member=known - added,
         unknown=unknown,
-        unknownSample=sample,
+        unknown_sample=sample,
     )
     await history.record(
-        session, audience, "import", **report.model_dump(exclude={"unknownSample"})
+        session, audience, "import", **report.model_dump(exclude={"unknown_sample"})
     )
     metrics.members_written(added=added)
     return report
@@ -128,11 +128,11 @@ async def replace_members(
         removed=removed,
         unchanged=audience.member_count - removed,
         unknown=unknown,
-        unknownSample=sample,
-        dryRun=dry_run,
+        unknown_sample=sample,
+        dry_run=dry_run,
     )
     if not dry_run:
-        details = report.model_dump(exclude={"unknownSample", "dryRun"})
+        details = report.model_dump(exclude={"unknown_sample", "dry_run"})
         await history.record(session, audience, "replace", **details)
         metrics.members_written(added=added, removed=removed)
     return report
@@ -179,7 +179,7 @@ async def member_page(
         session, audience.account_id, audience.audience_id, after, limit, since, search
     )
     members = [
-        Member(externalId=r.external_id, email=r.email, addedAt=epoch_ms(r.added_at) or 0)
+        Member(external_id=r.external_id, email=r.email, added_at=epoch_ms(r.added_at) or 0)
         for r in rows
     ]
     return members, rows[-1].contact_id if rows else None
@@ -192,7 +192,7 @@ def check_member(found: bulk_repository.Membership | None) -> Member:
     if found.added_at is None or found.external_id is None:
         raise NotAMember()
     return Member(
-        externalId=found.external_id, email=found.email, addedAt=epoch_ms(found.added_at) or 0
+        external_id=found.external_id, email=found.email, added_at=epoch_ms(found.added_at) or 0
     )
 
 
