@@ -28,7 +28,7 @@ from audiences.core.metrics import forget_dead_workers, observe_pool
 from audiences.core.metrics import router as metrics_router
 from audiences.core.openapi import install_docs, install_openapi
 from audiences.core.requestid import RequestIdMiddleware
-from audiences.core.settings import Settings
+from audiences.core.settings import Settings, secret_key_problem
 from audiences.folders.router import router as folders_router
 from audiences.history.router import router as history_router
 from audiences.idempotency import service as idempotency_service
@@ -99,11 +99,9 @@ async def _observe_pools(database: Database) -> None:
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The service for these settings; its database pools are opened at start-up, unless
     `database` is given (tests bind one to their own connection)."""
-    if not settings.secret_key:
-        raise RuntimeError(
-            "AUDIENCES_SECRET_KEY is not set (it encrypts consumer secrets); "
-            "`audiences serve` makes one for the embedded database"
-        )
+    problem = secret_key_problem(settings.secret_key)
+    if problem or not settings.secret_key:
+        raise RuntimeError(problem)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

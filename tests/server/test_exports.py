@@ -26,7 +26,7 @@ def exporting(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     log: Path = tmp_path_factory.mktemp("exports") / "server.log"
     env = {
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "export-test-key-0123456789",
+        "AUDIENCES_SECRET_KEY": "export-tests-server-key-0c5a8e2f9b1d7364",
         "AUDIENCES_BOOTSTRAP_KEY": KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": SECRET,
         "AUDIENCES_EXPORT_SEND_TIMEOUT": "2",
