@@ -67,7 +67,6 @@ async def get_key(session: AsyncSession, consumer_key: str) -> ApiKey | None:
 
 async def reset_key(session: AsyncSession, key: ApiKey, secret_encrypted: str) -> None:
     key.secret_encrypted = secret_encrypted
-    key.revoked_at = None
     await session.flush()
 
 

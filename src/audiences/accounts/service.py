@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.accounts import repository
-from audiences.accounts.errors import AccountNotFound, ConsumerKeyTaken
+from audiences.accounts.errors import AccountNotFound, BootstrapRefused, ConsumerKeyTaken
 from audiences.accounts.models import Account, ApiKey
 from audiences.contacts import definitions as contact_definitions
 from audiences.core.credentials import SecretBox, new_consumer_key, new_consumer_secret
@@ -127,23 +127,30 @@ async def ensure_credential(
     products: list[str],
 ) -> bool:
     """Makes sure an account answers to exactly this key and secret with these products
-    (for CI that starts the service with known credentials). True when something changed."""
+    (for CI that starts the service with known credentials). True when something changed.
+    A revoked key stays revoked and a disabled account disabled (BootstrapRefused)."""
     key = await repository.get_key(session, consumer_key)
     if key is None:
         await create_account(session, box, "Bootstrap", products, consumer_key, consumer_secret)
         return True
-    changed = False
-    if box.decrypt(key.secret_encrypted) != consumer_secret or key.revoked_at is not None:
-        await repository.reset_key(session, key, box.encrypt(consumer_secret))
-        changed = True
+    if key.revoked_at is not None:
+        raise BootstrapRefused(
+            f"The bootstrap key {consumer_key} was revoked and stays revoked; "
+            "set AUDIENCES_BOOTSTRAP_KEY to a new key (or unset it)"
+        )
     account = await repository.get_account(session, key.account_id)
     assert account is not None
+    if account.disabled_at is not None:
+        raise BootstrapRefused(
+            f"The account of the bootstrap key {consumer_key} is disabled and stays disabled; "
+            f"enable it with `audiences account enable {account.account_id}`"
+        )
+    changed = False
+    if box.decrypt(key.secret_encrypted) != consumer_secret:
+        await repository.reset_key(session, key, box.encrypt(consumer_secret))
+        changed = True
     if sorted(account.products) != sorted(products):
         await repository.set_products(session, account.account_id, products)
-        changed = True
-    if account.disabled_at is not None:  # the credential must answer: enabled again
-        account.disabled_at = None
-        await session.flush()
         changed = True
     return changed
 
