@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from audiences import __version__
+from audiences.accounts import service as accounts_service
 from audiences.accounts.router import router as account_router
 from audiences.audiences.router import router as audiences_router
 from audiences.auth import service as auth_service
@@ -85,8 +86,9 @@ async def _purge_expired(database: Database, window: int) -> None:
             async with database.auth_connect() as connection:
                 await auth_service.purge_expired(connection, window)
                 await idempotency_service.purge_expired(connection)
+                await accounts_service.purge_expired_sessions(connection)
         except Exception:
-            logger.warning("could not purge expired nonces and keys", exc_info=True)
+            logger.warning("could not purge expired nonces, keys and sessions", exc_info=True)
 
 
 async def _observe_pools(database: Database) -> None:

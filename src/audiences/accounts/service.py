@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.accounts import repository
 from audiences.accounts.errors import AccountNotFound, BootstrapRefused, ConsumerKeyTaken
@@ -68,8 +68,17 @@ async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> 
 
 
 async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
-    """Refuses the key from the next request on, on every worker (no cache holds it)."""
-    return await repository.revoke_key(session, consumer_key)
+    """Refuses the key from the next request on, on every worker (no cache holds it), and
+    ends every console session signed in with it."""
+    revoked = await repository.revoke_key(session, consumer_key)
+    if revoked:
+        await repository.delete_console_sessions_of_key(session, consumer_key)
+    return revoked
+
+
+async def purge_expired_sessions(connection: AsyncConnection) -> None:
+    """Console sessions past their expiry can never be used again."""
+    await repository.purge_console_sessions(connection)
 
 
 async def list_accounts(session: AsyncSession) -> list[tuple[Account, int]]:
@@ -108,9 +117,12 @@ async def change_products(session: AsyncSession, account_id: int, products: list
 
 
 async def set_disabled(session: AsyncSession, account_id: int, disabled: bool) -> Account:
-    """A disabled account's keys are refused from the next request on (API and console);
-    enabling it makes the same keys work again."""
+    """A disabled account's keys are refused from the next request on (API and console) and
+    its console sessions end; enabling it makes the same keys work again."""
     account = await _account(session, account_id)
+    if disabled:
+        # Enabling it again does not bring its console sessions back: they sign in anew.
+        await repository.delete_console_sessions_of_account(session, account_id)
     if disabled and account.disabled_at is None:
         account.disabled_at = datetime.now(UTC)
     elif not disabled:
