@@ -292,3 +292,42 @@ def test_serve_refuses_a_short_or_published_secret_key(cli_env: dict[str, str], 
     )
     assert result.returncode == 2
     assert "AUDIENCES_SECRET_KEY" in result.stderr
+
+
+def test_a_restart_does_not_revive_a_revoked_bootstrap_key_nor_its_console_session(
+    server_url: str, tmp_path: Path
+):
+    database = create_database(server_url, prefix="audiences_revived")
+    key, secret = "boot-revoked", "boot-revoked-secret-0123456789"
+    env = {
+        "AUDIENCES_DATABASE_URL": database,
+        "AUDIENCES_SECRET_KEY": LONG_KEY,
+        "AUDIENCES_BOOTSTRAP_KEY": key,
+        "AUDIENCES_BOOTSTRAP_SECRET": secret,
+    }
+    log = tmp_path / "server.log"
+    try:
+        first = start_server(env, log)
+        try:
+            console = httpx.Client(base_url=first.url, follow_redirects=False)
+            login = console.get("/console/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+            assert csrf
+            signed = console.post(
+                "/console/login", data={"key": key, "secret": secret, "csrf": csrf[1]}
+            )
+            assert signed.status_code == 303
+            assert console.get("/console/").status_code == 200
+            assert run({**os.environ, **env}, "key", "revoke", key).returncode == 0
+        finally:
+            stop_server(first)
+        second = start_server(env, log, port=int(first.url.rsplit(":", 1)[1]))
+        try:
+            assert "stays revoked" in second.output()
+            ping = httpx.get(f"{second.url}/integrationservice/ping", auth=(key, secret))
+            assert ping.status_code == 401
+            assert console.get("/console/").status_code == 303  # the old cookie is no session
+        finally:
+            stop_server(second)
+    finally:
+        drop_database(server_url, database)
