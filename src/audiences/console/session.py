@@ -34,16 +34,15 @@ MAX_FLASH_CHARS = 2000
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 # The pages load their script and styles from /console/static only: no inline script or style,
 # no framing, no form posting elsewhere.
-SECURITY_HEADERS = (
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
-    (b"x-frame-options", b"DENY"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-)
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
 
 
 class SignInRequired(Exception):
@@ -107,8 +106,8 @@ class ConsoleSessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.append(name.decode(), value.decode())
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
                 if visitor.clear_cookie:
                     headers.append("set-cookie", f"{COOKIE}=; Max-Age=0{self.attributes}")
                 elif visitor.send_cookie:
