@@ -54,8 +54,14 @@ def test_every_key_includes_account_id(scratch_url: str):
     the one global key: requests name only the key (a reference table)."""
     migrate.upgrade(scratch_url)
     engine = sync_engine(scratch_url)
-    # Credentials are named by key alone, and sign-in throttling is by key or client address.
-    allowed_global = {"uq_api_keys_consumer_key", "pk_accounts", "pk_auth_failures"}
+    # Credentials are named by key alone, and sign-in throttling is by key or client address;
+    # a console session by its cookie's token alone (a small table, like api_keys).
+    allowed_global = {
+        "uq_api_keys_consumer_key",
+        "pk_accounts",
+        "pk_auth_failures",
+        "pk_console_sessions",
+    }
     with engine.connect() as connection:
         rows = connection.execute(
             text(

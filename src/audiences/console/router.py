@@ -20,7 +20,13 @@ from audiences.console.rendering import (
     safe_path,
     whole_number,
 )
-from audiences.console.session import ConsolePrincipal, check_csrf, flash
+from audiences.console.session import (
+    ConsolePrincipal,
+    check_csrf,
+    end_session,
+    flash,
+    start_session,
+)
 from audiences.core.credentials import secret_box
 from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import DomainError
@@ -77,8 +83,7 @@ async def login(
         response = render(request, "login.html", error=message, key=key, next=safe_path(next_page))
         response.status_code = 401
         return response
-    request.session.clear()
-    request.session["key"] = found.principal.consumer_key
+    await start_session(request, found.principal)
     logger.info("console sign-in of account %s", found.principal.account_id)
     return back(safe_path(next_page))
 
@@ -86,7 +91,7 @@ async def login(
 @router.post("/logout")
 async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
-    request.session.clear()
+    await end_session(request)
     return back("/console/login")
 
 

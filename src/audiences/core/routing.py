@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams
+from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams, SendTimedOut
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,6 @@ def hashing(receive: Receive, digest: "hashlib._Hash") -> Receive:
         return message
 
     return feed
-
-
-class SendTimedOut(Exception):
-    """A client left a streamed response unread too long; its connection is closed."""
 
 
 def send_timeout(send: Send, seconds: float) -> Send:
