@@ -220,14 +220,15 @@ class ExportLimits:
 
 
 async def export_members(
-    exports: Exports, audience: Audience, limits: ExportLimits
+    exports: Exports, audience: Audience, limits: ExportLimits, neutralise: bool = True
 ) -> AsyncIterator[bytes]:
     """Every member as CSV, streamed from the database by a worker thread on a pooled
     connection of the export pool (the request's transaction ends before the body is sent). A
     bounded queue keeps memory constant; a client that goes away stops the export. The first
     chunk is read before this returns, so a full pool (503) or an account over its exports
-    (429) is answered as an error, not as a cut download."""
-    chunks = _export_chunks(exports, audience, limits)
+    (429) is answered as an error, not as a cut download. With `neutralise` (the default), a
+    cell that a spreadsheet would run as a formula is prefixed with a single quote."""
+    chunks = _export_chunks(exports, audience, limits, neutralise)
     first = await anext(chunks, b"")
 
     async def chained() -> AsyncIterator[bytes]:
@@ -242,7 +243,7 @@ async def export_members(
 
 
 async def _export_chunks(
-    exports: Exports, audience: Audience, limits: ExportLimits
+    exports: Exports, audience: Audience, limits: ExportLimits, neutralise: bool
 ) -> AsyncGenerator[bytes]:
     loop = asyncio.get_running_loop()
     pool, threads = exports.pool, exports.threads
@@ -258,7 +259,7 @@ async def _export_chunks(
         )
         if not claimed:
             raise TooManyExports(limits.per_account)
-        async for chunk in _copied(threads, connection, audience):
+        async for chunk in _copied(threads, connection, audience, neutralise):
             yield chunk
     finally:
         # Ends the export's transaction (its slot with it) and hands the connection back.
@@ -272,7 +273,7 @@ def _give_back(pool: ConnectionPool[Any], connection: psycopg.Connection[Any]) -
 
 
 async def _copied(
-    threads: Executor, connection: psycopg.Connection[Any], audience: Audience
+    threads: Executor, connection: psycopg.Connection[Any], audience: Audience, neutralise: bool
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=8)
@@ -287,7 +288,7 @@ async def _copied(
     def produce() -> None:
         try:
             bulk_repository.export_members(
-                connection, audience.account_id, audience.audience_id, put
+                connection, audience.account_id, audience.audience_id, neutralise, put
             )
         except BaseException as exc:  # handed to the reading side
             put(exc)

@@ -1,6 +1,19 @@
+from typing import Annotated, Literal
+
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from audiences.core.paging import Paging
+
+FormulasParam = Annotated[
+    Literal["neutralise", "raw"],
+    Query(
+        description="`neutralise` (default): an id or e-mail that starts with `=`, `+`, `-`, `@`, "
+        "a tab or a carriage return is written with a leading `'`, so a spreadsheet shows it "
+        "as text instead of running it as a formula. `raw`: every value exactly as stored, for "
+        "programs that read the CSV."
+    ),
+]
 
 
 class ChangeContactsAudienceRequest(BaseModel):
