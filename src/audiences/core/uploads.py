@@ -19,6 +19,9 @@ from audiences.core.errors import DomainError, InvalidParams
 # in Python.
 _BLANK_LINES = re.compile(rb"\n{2,}")
 _PLAIN_COPY = "COPY {table} (ext) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+# A CSV upload's header: PostgreSQL tables hold at most 1600 columns, and nobody needs more.
+MAX_CSV_COLUMNS = 1000
+MAX_CSV_HEADER = 64 * 1024
 
 
 class UploadFormat(Enum):
@@ -42,6 +45,12 @@ class UploadTooLarge(DomainError):
 
     def __init__(self, maximum: int) -> None:
         super().__init__(f"Too many lines in one upload (maximum is {maximum})")
+
+
+def check_csv_columns(count: int) -> None:
+    """A CSV header of more than MAX_CSV_COLUMNS columns is refused."""
+    if count > MAX_CSV_COLUMNS:
+        raise InvalidParams(f"The CSV header has {count} columns; at most {MAX_CSV_COLUMNS}")
 
 
 def upload_format(content_type: str) -> UploadFormat:
@@ -193,14 +202,17 @@ async def _copy_csv(
     head = b""
     async for chunk in chunks:
         head += chunk
-        if b"\n" in head or len(head) > 65536:
+        if b"\n" in head or len(head) > MAX_CSV_HEADER:
             break
-    header_line, _, rest = head.partition(b"\n")
+    header_line, newline, rest = head.partition(b"\n")
+    if len(header_line) > MAX_CSV_HEADER or (not newline and len(head) > MAX_CSV_HEADER):
+        raise InvalidParams(f"The CSV header is larger than {MAX_CSV_HEADER // 1024} KiB")
     try:
         header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
     except UnicodeDecodeError as exc:
         raise InvalidParams("The CSV header is not valid UTF-8") from exc
     names = [h.strip() for h in header]
+    check_csv_columns(len(names))
     lowered = [n.lower() for n in names]
     if "externalid" not in lowered:
         raise InvalidParams("The CSV header has no externalId column")

@@ -6,7 +6,7 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
-from audiences.core import metrics
+from audiences.core import metrics, timeutil
 from audiences.core.db import Exports, driver_connection
 from audiences.core.errors import InvalidParams
 from audiences.core.settings import Settings
-from audiences.core.timeutil import epoch_ms, from_epoch_ms
+from audiences.core.timeutil import epoch_ms
 from audiences.core.uploads import copy_ids, create_staging, upload_format
 from audiences.history import service as history
 from audiences.memberships import bulk_repository
@@ -151,13 +151,12 @@ def parse_moment(value: str | None) -> datetime | None:
     """Epoch milliseconds (as the API's dates) or ISO 8601."""
     if value is None or value == "":
         return None
-    if value.isdigit():
-        return from_epoch_ms(int(value))
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return timeutil.parse_moment(value)
     except ValueError as exc:
-        raise InvalidParams("addedSince must be epoch milliseconds or ISO 8601") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise InvalidParams(
+            "addedSince must be epoch milliseconds or ISO 8601, between 1970 and 9999"
+        ) from exc
 
 
 async def list_members(
