@@ -1,8 +1,14 @@
 """Shared rules for identifiers and names that clients choose."""
 
 import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 MAX_ID_LENGTH = 255
+# Unicode's control characters (category Cc), as a JSON Schema pattern: what
+# has_control_characters refuses (it also refuses lone surrogates, which no pattern can name).
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1F\\x7F-\\x9F]*$"
 
 
 def has_control_characters(value: str) -> bool:
@@ -34,3 +40,18 @@ def contains_pattern(fragment: str) -> str:
     """An ILIKE pattern matching text that contains `fragment` literally (its % and _ too)."""
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _reference(value: str) -> str:
+    if has_control_characters(value) or not storable_text(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+IdReference = Annotated[
+    str,
+    Field(max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": NO_CONTROL_CHARACTERS}),
+    AfterValidator(_reference),
+]
+"""An id that names something (an audience, a folder, a trigger): no id holds a control
+character or is longer than 255, so such a value is refused (400) before it is looked up."""

@@ -3,6 +3,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from audiences.core.paging import Paging
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import Name
 
 
@@ -14,7 +15,9 @@ class FolderWrite(BaseModel):
     )
 
     name: Name
-    parentId: str | None = Field(default=None, description="A top-level folder's id, or null")
+    parentId: IdReference | None = Field(
+        default=None, description="A top-level folder's id, or null"
+    )
 
 
 class FolderRead(BaseModel):
@@ -35,7 +38,7 @@ class FolderMove(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {}})
 
-    folderId: str | None = Field(
+    folderId: IdReference | None = Field(
         default=None,
         description="The folder to put the audience in (an id from POST /folder); null or "
         "left out for none",

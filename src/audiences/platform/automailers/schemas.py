@@ -5,6 +5,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from audiences.core import examples
 from audiences.core.examples import dated
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import Moment, Name
 
 _DURATION = re.compile(
@@ -13,12 +14,24 @@ _DURATION = re.compile(
 )
 
 
+# Days in a year, month, week, day, hour, minute, second: the mean Gregorian lengths, so a
+# period's length is the same whatever date it is added to (near enough for a bound).
+_UNIT_DAYS = (365.2425, 30.436875, 7, 1, 1 / 24, 1 / 1440, 1 / 86400)
+MAX_PERIOD_YEARS = 100
+
+
 def _duration(value: str) -> str:
     match = _DURATION.match(value)
     if not match:
         raise ValueError("must be an ISO 8601 duration such as P3D, PT12H or P1M")
-    if not any(float(part) > 0 for part in match.groups() if part):
+    days = sum(
+        float(part) * unit for part, unit in zip(match.groups(), _UNIT_DAYS, strict=True) if part
+    )
+    if days <= 0:
         raise ValueError("must be longer than zero")
+    # Longer would push `added + period` past the dates PostgreSQL and Python can hold.
+    if days > MAX_PERIOD_YEARS * _UNIT_DAYS[0]:
+        raise ValueError(f"must be at most {MAX_PERIOD_YEARS} years")
     return value
 
 
@@ -45,10 +58,12 @@ class AutomailerCreate(BaseModel):
     )
 
     name: Name
-    audienceExternalId: str
+    audienceExternalId: IdReference
     permissionBit: int
     firstSendingMoment: Moment
-    period: Duration = Field(description="ISO 8601 duration, e.g. P3D")
+    period: Duration = Field(
+        description="ISO 8601 duration, e.g. P3D; longer than zero, at most 100 years"
+    )
     lastSendingMoment: Moment
 
     @model_validator(mode="after")

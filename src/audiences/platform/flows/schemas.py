@@ -3,6 +3,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from audiences.core import examples
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import Name
 
 FlowStatus = Literal["draft", "active", "paused", "stopped"]
@@ -11,9 +12,11 @@ FlowStatus = Literal["draft", "active", "paused", "stopped"]
 class NodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
-    id: str | None = Field(default=None, description="Keep an existing trigger or step's id on PUT")
+    id: IdReference | None = Field(
+        default=None, description="Keep an existing trigger or step's id on PUT"
+    )
     name: Name
-    audienceFilters: list[str] = Field(
+    audienceFilters: list[IdReference] = Field(
         default_factory=list, description="Audience externalIds; a contact must be in all of them"
     )
 

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from audiences.core import examples
 from audiences.core.examples import dated
 from audiences.core.paging import Paging
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import ContactLookup, Moment, Name
 
 MailingType = Literal["EMAIL", "SMS"]
@@ -30,7 +31,7 @@ class MailingCreate(BaseModel):
 
     name: Name
     type: MailingType
-    audienceExternalId: str = Field(description="The target group")
+    audienceExternalId: IdReference = Field(description="The target group")
     permissionBit: int = Field(description="The permission to mail with (a bit of `permissions`)")
     scheduledStartDate: Moment | None = Field(default=None, description="ISO 8601")
 

@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from audiences.core import examples
-from audiences.core.validation import storable_text
+from audiences.core.validation import IdReference, storable_text
 from audiences.platform.schemas import Name
 
 
@@ -21,7 +21,7 @@ class BlockIn(BaseModel):
 
     name: Name
     content: Content
-    audienceExternalId: str | None = Field(
+    audienceExternalId: IdReference | None = Field(
         default=None, description="Dynamic block: shown only to this audience's members"
     )
 
