@@ -76,6 +76,14 @@ class TestCreateAudience:
                 {"externalId": "a", "name": "A\x00"},
                 "Audience name can not contain control characters",
             ),
+            (
+                {"externalId": ".", "name": "A"},
+                "Audience id can not be '.' or '..': clients cannot put them in a path",
+            ),
+            (
+                {"externalId": "..", "name": "A"},
+                "Audience id can not be '.' or '..': clients cannot put them in a path",
+            ),
         ],
     )
     async def test_refuses_invalid_ids_and_names_with_417(

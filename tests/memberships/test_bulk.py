@@ -74,6 +74,14 @@ class TestImport:
         assert response.json()["unknown"] == 1500
         assert response.json()["unknownSample"] == [f"x{i}" for i in range(1000)]
 
+    async def test_the_sample_cuts_each_id_past_255_characters(self, five: Tenant):
+        huge, long = "h" * 5_000_000, "l" * 255
+        body = f"{huge}\n{long}\nx1\n"
+        response = await upload(five.client, "POST", "/audience/a/contact/import", body)
+        assert response.status_code == 404
+        assert response.json()["unknownSample"] == ["h" * 255 + "…", long, "x1"]
+        assert len(response.content) < 2000
+
     async def test_skip_adds_the_known_ids_and_reports_the_others(
         self, five: Tenant, session: AsyncSession
     ):

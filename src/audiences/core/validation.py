@@ -25,6 +25,12 @@ def valid_external_id(value: str | None, *, allow_slash: bool = True) -> bool:
     return not has_control_characters(value)
 
 
+def echoed(value: str) -> str:
+    """An id as an error echoes it: whole up to MAX_ID_LENGTH (any id that can exist), else
+    cut there and marked with "…", so a client's 5 MB id does not come back whole."""
+    return value if len(value) <= MAX_ID_LENGTH else value[:MAX_ID_LENGTH] + "…"
+
+
 def storable_text(value: str) -> bool:
     """PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded as UTF-8."""
     if "\x00" in value:

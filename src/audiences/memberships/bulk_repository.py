@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.auth.repository import CredentialQuery
-from audiences.core.validation import contains_pattern
+from audiences.core.validation import MAX_ID_LENGTH, contains_pattern
 
 STAGING = "upload_ids"
 SAMPLE_SIZE = 1000
@@ -33,9 +33,12 @@ _UNKNOWN = text(
     """
 )
 
+# Each id cut as validation.echoed cuts it: whole up to the longest an id can be.
 _SAMPLE = text(
     f"""
-    SELECT ext FROM (
+    SELECT CASE WHEN length(ext) > {MAX_ID_LENGTH}
+                THEN left(ext, {MAX_ID_LENGTH}) || '…' ELSE ext END
+    FROM (
         SELECT u.ext, min(u.ctid) AS first_row FROM {STAGING} u
         WHERE NOT EXISTS (
             SELECT 1 FROM contacts c WHERE c.account_id = :account_id AND c.external_id = u.ext)

@@ -15,6 +15,14 @@ FormulasParam = Annotated[
     ),
 ]
 
+UnknownSample = Annotated[
+    list[str],
+    Field(
+        description="The first 1000 unknown ids, in upload order; an id longer than 255 "
+        "characters (which no contact can have) is cut there and ends in …"
+    ),
+]
+
 
 class ChangeContactsAudienceRequest(BaseModel):
     """Contact externalIds to add or remove (at most 2500 per call)."""
@@ -46,7 +54,7 @@ class ImportReport(BaseModel):
     added: int = Field(description="Contacts that became members")
     alreadyMember: int = Field(description="Distinct ids that were members already")
     unknown: int = Field(description="Distinct ids that name no contact")
-    unknownSample: list[str] = Field(description="The first 1000 unknown ids, in upload order")
+    unknownSample: UnknownSample
 
 
 class ReplaceReport(BaseModel):
@@ -69,7 +77,7 @@ class ReplaceReport(BaseModel):
     removed: int
     unchanged: int
     unknown: int
-    unknownSample: list[str]
+    unknownSample: UnknownSample
     dryRun: bool
 
 
