@@ -31,6 +31,12 @@ def echoed(value: str) -> str:
     return value if len(value) <= MAX_ID_LENGTH else value[:MAX_ID_LENGTH] + "…"
 
 
+def name_key(name: str) -> str:
+    """What makes two names the same name: Unicode compatibility normalisation (NFKC) and case
+    folding, in Python so every database agrees (`Café` NFC and NFD, `Straße` and `STRASSE`)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
 def storable_text(value: str) -> bool:
     """PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded as UTF-8."""
     if "\x00" in value:
