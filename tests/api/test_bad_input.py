@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Tenant
 from tests.factories import automailer_body, make_audience
@@ -137,3 +139,20 @@ class TestAutomailerPeriod:
             f"{API}/automailer/{created.json()['id']}/due", params={"at": "9999-12-31T00:00:00Z"}
         )
         assert due.status_code == 200, due.text
+
+    async def test_one_stored_before_the_bound_is_a_clear_refusal(
+        self, tenant: Tenant, session: AsyncSession
+    ):
+        await make_audience(tenant.client, "a")
+        created = await tenant.client.post(f"{API}/automailer", json=AUTOMAILER)
+        automailer = created.json()["id"]
+        await session.execute(
+            text("UPDATE automailers SET period = 'P999999999999Y' WHERE public_id = :id"),
+            {"id": automailer},
+        )
+        for response in (
+            await tenant.client.get(f"{API}/automailer/{automailer}/due"),
+            await tenant.client.post(f"{API}/automailer/{automailer}/runs", json={}),
+        ):
+            assert response.status_code == 417, response.text
+            assert "longer than 100 years" in response.json()["message"]

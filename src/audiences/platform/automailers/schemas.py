@@ -20,7 +20,7 @@ _UNIT_DAYS = (365.2425, 30.436875, 7, 1, 1 / 24, 1 / 1440, 1 / 86400)
 MAX_PERIOD_YEARS = 100
 
 
-def _duration(value: str) -> str:
+def checked_period(value: str) -> str:
     match = _DURATION.match(value)
     if not match:
         raise ValueError("must be an ISO 8601 duration such as P3D, PT12H or P1M")
@@ -35,7 +35,7 @@ def _duration(value: str) -> str:
     return value
 
 
-Duration = Annotated[str, Field(max_length=64), AfterValidator(_duration)]
+Duration = Annotated[str, Field(max_length=64), AfterValidator(checked_period)]
 
 
 class AutomailerCreate(BaseModel):
