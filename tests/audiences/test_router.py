@@ -413,3 +413,20 @@ class TestNameFolding:
         session.add(Audience(account_id=tenant.account_id, external_id="y", name="Cafe\u0301"))
         with pytest.raises(IntegrityError, match="uq_audiences_account_id_name_key"):
             await session.flush()
+
+    async def test_a_name_that_folds_past_the_index_limit_is_compared_by_its_digest(
+        self, tenant: Tenant, session: AsyncSession
+    ):
+        # U+FDFA folds to eighteen characters: 255 of them are ~9 KB, past a btree entry.
+        await make_audience(tenant.client, "a", "\ufdfa" * 255)
+        await make_audience(tenant.client, "b", "\ufdfa" * 254 + "\ufdfb")
+        again = await tenant.client.post(
+            f"{API}/audience", json={"externalId": "c", "name": "\ufdfa" * 255}
+        )
+        assert again.status_code == 417
+        assert again.json()["errorType"] == "NAME_ALREADY_IN_USE"
+        key = await session.scalar(
+            text("SELECT name_key FROM audiences WHERE account_id = :a AND external_id = 'a'"),
+            {"a": tenant.account_id},
+        )
+        assert key.startswith("sha256:") and len(key) == 71

@@ -1,5 +1,6 @@
 """Shared rules for identifiers and names that clients choose."""
 
+import hashlib
 import unicodedata
 from typing import Annotated
 
@@ -31,10 +32,19 @@ def echoed(value: str) -> str:
     return value if len(value) <= MAX_ID_LENGTH else value[:MAX_ID_LENGTH] + "…"
 
 
+# NFKC can make one character eighteen (U+FDFA): a folded key longer than this is kept as its
+# digest, so it always fits a btree index entry (about 2700 bytes).
+MAX_KEY_BYTES = 1000
+
+
 def name_key(name: str) -> str:
     """What makes two names the same name: Unicode compatibility normalisation (NFKC) and case
     folding, in Python so every database agrees (`Café` NFC and NFD, `Straße` and `STRASSE`)."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    encoded = folded.encode("utf-8", "surrogatepass")
+    if len(encoded) > MAX_KEY_BYTES:
+        return "sha256:" + hashlib.sha256(encoded).hexdigest()
+    return folded
 
 
 def storable_text(value: str) -> bool:

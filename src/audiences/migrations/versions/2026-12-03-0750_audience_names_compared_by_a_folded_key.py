@@ -5,6 +5,7 @@ Revises: 4f2b9c1d7e3a
 Create Date: 2026-12-03 07:50:00+00:00
 """
 
+import hashlib
 import logging
 import unicodedata
 from collections.abc import Sequence
@@ -24,7 +25,11 @@ BATCH = 5000
 def _folded(name: str) -> str:
     # The rule as of this revision (audiences.core.validation.name_key); frozen here so that
     # the migration means the same whenever it runs.
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    encoded = folded.encode("utf-8", "surrogatepass")
+    if len(encoded) > 1000:
+        return "sha256:" + hashlib.sha256(encoded).hexdigest()
+    return folded
 
 
 def upgrade() -> None:
