@@ -189,6 +189,8 @@ class Committed:
     engine: AsyncEngine
     account_id: int
     app: FastAPI
+    key: str = ""
+    secret: str = ""
 
     @contextmanager
     def settings(self, **changes: object) -> Iterator[None]:
@@ -218,7 +220,9 @@ async def committed(server_url: str) -> AsyncIterator[Committed]:
         base_url="http://testserver",
         auth=(issued.consumer_key, issued.consumer_secret),
     ) as client:
-        yield Committed(client, engine, issued.account_id, app)
+        yield Committed(
+            client, engine, issued.account_id, app, issued.consumer_key, issued.consumer_secret
+        )
     await database.close()
     await engine.dispose()
     drop_database(server_url, url)

@@ -87,6 +87,24 @@ async def schedule(client: httpx.AsyncClient, mailing: dict[str, Any], base: str
     assert response.status_code == 200, response.text
 
 
+def automailer_body(
+    audience: str,
+    *,
+    first: str = "2026-01-01T00:00:00Z",
+    period: str = "P3D",
+    last: str = "2099-01-01T00:00:00Z",
+    permission_bit: int = 1,
+) -> dict[str, Any]:
+    return {
+        "name": "Welcome",
+        "audienceExternalId": audience,
+        "permissionBit": permission_bit,
+        "firstSendingMoment": first,
+        "period": period,
+        "lastSendingMoment": last,
+    }
+
+
 async def make_automailer(
     client: httpx.AsyncClient,
     audience: str,
@@ -97,14 +115,9 @@ async def make_automailer(
     permission_bit: int = 1,
     base: str = BASE,
 ) -> dict[str, Any]:
-    body = {
-        "name": "Welcome",
-        "audienceExternalId": audience,
-        "permissionBit": permission_bit,
-        "firstSendingMoment": first,
-        "period": period,
-        "lastSendingMoment": last,
-    }
+    body = automailer_body(
+        audience, first=first, period=period, last=last, permission_bit=permission_bit
+    )
     response = await client.post(f"{base}/automailer", json=body)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()

@@ -301,7 +301,7 @@ def _entries(given: list[str] | None) -> list[SetEntryIn] | None:
     entries = []
     for item in given:
         bit, separator, description = item.partition("=")
-        if not separator or not bit.strip().isdigit():
+        if not separator or not bit.strip().isdecimal():
             errors.print(f"[red]--entry {item!r}: write it as BIT=Description[/red]")
             raise typer.Exit(2)
         entries.append(SetEntryIn(bit=int(bit), description=description.strip()))

@@ -4,8 +4,10 @@ import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audiences.audiences.models import Audience
 from tests.conftest import Tenant, make_tenant
 from tests.factories import add_members, make_audience, make_contacts
 
@@ -75,6 +77,14 @@ class TestCreateAudience:
             (
                 {"externalId": "a", "name": "A\x00"},
                 "Audience name can not contain control characters",
+            ),
+            (
+                {"externalId": ".", "name": "A"},
+                "Audience id can not be '.' or '..': clients cannot put them in a path",
+            ),
+            (
+                {"externalId": "..", "name": "A"},
+                "Audience id can not be '.' or '..': clients cannot put them in a path",
             ),
         ],
     )
@@ -355,3 +365,68 @@ class TestTenancy:
         )
         assert response.status_code == 404
         assert (await tenant.client.get(f"{base}/audience/mine")).status_code == 200
+
+
+API = "/integrationservice"
+
+
+class TestNameFolding:
+    """One name is one name whatever its Unicode form or case, on every database."""
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [
+            ("Caf\u00e9", "Cafe\u0301"),
+            ("Cafe\u0301", "CAF\u00c9"),
+            ("Stra\u00dfe", "STRASSE"),
+            ("\ufb01nance", "FINANCE"),
+        ],
+    )
+    async def test_names_the_same_after_folding_are_taken(
+        self, tenant: Tenant, first: str, second: str
+    ):
+        await make_audience(tenant.client, "a", first)
+        created = await tenant.client.post(
+            f"{API}/audience", json={"externalId": "b", "name": second}
+        )
+        assert created.status_code == 417
+        assert created.json()["errorType"] == "NAME_ALREADY_IN_USE"
+        await make_audience(tenant.client, "c", "Something else")
+        renamed = await tenant.client.put(
+            f"{API}/audience/c", json={"externalId": "c", "name": second}
+        )
+        assert renamed.status_code == 417
+        assert renamed.json()["errorType"] == "NAME_ALREADY_IN_USE"
+
+    async def test_an_audience_may_take_another_form_of_its_own_name(self, tenant: Tenant):
+        await make_audience(tenant.client, "a", "Stra\u00dfe")
+        renamed = await tenant.client.put(
+            f"{API}/audience/a", json={"externalId": "a", "name": "STRASSE"}
+        )
+        assert renamed.status_code == 200
+        assert renamed.json()["name"] == "STRASSE"
+
+    async def test_the_database_refuses_a_second_audience_of_the_same_key(
+        self, tenant: Tenant, session: AsyncSession
+    ):
+        session.add(Audience(account_id=tenant.account_id, external_id="x", name="Caf\u00e9"))
+        session.add(Audience(account_id=tenant.account_id, external_id="y", name="Cafe\u0301"))
+        with pytest.raises(IntegrityError, match="uq_audiences_account_id_name_key"):
+            await session.flush()
+
+    async def test_a_name_that_folds_past_the_index_limit_is_compared_by_its_digest(
+        self, tenant: Tenant, session: AsyncSession
+    ):
+        # U+FDFA folds to eighteen characters: 255 of them are ~9 KB, past a btree entry.
+        await make_audience(tenant.client, "a", "\ufdfa" * 255)
+        await make_audience(tenant.client, "b", "\ufdfa" * 254 + "\ufdfb")
+        again = await tenant.client.post(
+            f"{API}/audience", json={"externalId": "c", "name": "\ufdfa" * 255}
+        )
+        assert again.status_code == 417
+        assert again.json()["errorType"] == "NAME_ALREADY_IN_USE"
+        key = await session.scalar(
+            text("SELECT name_key FROM audiences WHERE account_id = :a AND external_id = 'a'"),
+            {"a": tenant.account_id},
+        )
+        assert key.startswith("sha256:") and len(key) == 71

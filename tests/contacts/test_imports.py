@@ -180,3 +180,12 @@ async def test_a_header_of_too_many_columns_is_400(tenant: Tenant):
     response = await upload(tenant.client, header + "\n", "text/csv")
     assert response.status_code == 400
     assert "columns" in response.json()["message"]
+
+
+async def test_permission_bits_that_are_not_ascii_digits_are_that_lines_error(tenant: Tenant):
+    body = "externalId,email,permissions\nsup,sup@example.com,²\nok,ok@example.com,1\n"
+    response = await upload(tenant.client, body, "text/csv")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert [(e["line"], e["code"]) for e in report["errors"]] == [(2, "PROPERTY_INVALID")]
+    assert report["created"] == 1

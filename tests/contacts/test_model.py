@@ -228,7 +228,9 @@ class TestMoney:
         )
         assert stored == "string"
 
-    @pytest.mark.parametrize("number", [b"1e400", b"NaN", b"Infinity", b"-Infinity"])
+    @pytest.mark.parametrize(
+        "number", [b"1e400", b'"1e400"', b'"Infinity"', b"NaN", b"Infinity", b"-Infinity"]
+    )
     async def test_a_number_it_cannot_keep_is_400_for_that_contact(
         self, tenant: Tenant, number: bytes
     ):
@@ -247,6 +249,7 @@ class TestMoney:
             b'{"externalId": "ok", "properties": {"turnover": 10.25}},'
             b'{"externalId": "huge", "properties": {"turnover": 1e400}},'
             b'{"externalId": "nan", "properties": {"turnover": NaN}},'
+            b'{"externalId": "text", "properties": {"turnover": "1e400"}},'
             b'{"externalId": "ok2", "properties": {"turnover": "99.999"}}]}'
         )
         response = await tenant.client.post(
@@ -257,6 +260,7 @@ class TestMoney:
             ("ok", "OK"),
             ("huge", "PROPERTY_INVALID"),
             ("nan", "PROPERTY_INVALID"),
+            ("text", "PROPERTY_INVALID"),
             ("ok2", "OK"),
         ]
         assert (await read(tenant, "ok"))["properties"]["turnover"] == "10.25"

@@ -92,3 +92,26 @@ def test_every_key_includes_account_id(scratch_url: str):
         name for name, columns in rows if "account_id" not in columns and name not in allowed_global
     ]
     assert offenders == []
+
+
+def test_audience_name_keys_are_backfilled_and_older_names_keep_theirs(scratch_url: str):
+    """The migration that folds names in Python: existing audiences get their key; of two that
+    only the new rule calls the same, the older keeps the key and the newer keeps its name."""
+    migrate.upgrade(scratch_url, "4f2b9c1d7e3a")
+    engine = sync_engine(scratch_url)
+    names = ["Caf\u00e9", "Cafe\u0301", "Stra\u00dfe", "Other", "STRASSE"]
+    with engine.begin() as connection:
+        account = connection.execute(
+            text("INSERT INTO accounts (name, products) VALUES ('A', '{}') RETURNING account_id")
+        ).scalar_one()
+        for number, name in enumerate(names):
+            connection.execute(
+                text("INSERT INTO audiences (account_id, external_id, name) VALUES (:a, :e, :n)"),
+                {"a": account, "e": f"a{number}", "n": name},
+            )
+    migrate.upgrade(scratch_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT external_id, name_key FROM audiences")).all()
+    engine.dispose()
+    keys = {external_id: key for external_id, key in rows}
+    assert keys == {"a0": "caf\u00e9", "a1": None, "a2": "strasse", "a3": "other", "a4": None}

@@ -74,6 +74,14 @@ class TestImport:
         assert response.json()["unknown"] == 1500
         assert response.json()["unknownSample"] == [f"x{i}" for i in range(1000)]
 
+    async def test_the_sample_cuts_each_id_past_255_characters(self, five: Tenant):
+        huge, long = "h" * 5_000_000, "l" * 255
+        body = f"{huge}\n{long}\nx1\n"
+        response = await upload(five.client, "POST", "/audience/a/contact/import", body)
+        assert response.status_code == 404
+        assert response.json()["unknownSample"] == ["h" * 255 + "…", long, "x1"]
+        assert len(response.content) < 2000
+
     async def test_skip_adds_the_known_ids_and_reports_the_others(
         self, five: Tenant, session: AsyncSession
     ):
@@ -112,6 +120,9 @@ class TestImport:
             (b"c1\nbad\xff\n", "text/plain", "line 2"),
             (b"externalId\nc1\nc2,extra\n", "text/csv", "line 3"),
             (b"name\nc1\n", "text/csv", "no externalId column"),
+            (b"externalId" + b",x" * 2000 + b"\nc1\n", "text/csv", "2001 columns; at most 1000"),
+            (b"externalId," + b"x" * 70_000 + b"\nc1\n", "text/csv", "larger than 64 KiB"),
+            (b"externalId," + b"x" * 70_000, "text/csv", "larger than 64 KiB"),
             (b'"c1"\n{oops\n', "application/x-ndjson", "Line 2"),
             (b'"c1"\n42\n', "application/x-ndjson", "Line 2"),
         ],
@@ -311,6 +322,12 @@ class TestListing:
             f"{API}/audience/a/contact", params={"addedSince": "yesterday"}
         )
         assert response.status_code == 400
+
+    @pytest.mark.parametrize("since", ["99999999999999999", "9" * 5000, "²", "99999-01-01"])
+    async def test_an_added_since_out_of_range_is_400(self, five: Tenant, since: str):
+        response = await five.client.get(f"{API}/audience/a/contact", params={"addedSince": since})
+        assert response.status_code == 400
+        assert "addedSince" in response.json()["message"]
 
     async def test_membership_check(self, five: Tenant):
         await add_members(five.client, "a", ["c1"])

@@ -40,7 +40,8 @@ def start_server(
     handle = log.open("a")
     process = subprocess.Popen(
         [AUDIENCES, "serve", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, **env},
+        # Links the server hands out (paging.next) are absolute, as a deployment configures.
+        env={**os.environ, "AUDIENCES_PUBLIC_URL": f"http://127.0.0.1:{port}", **env},
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,

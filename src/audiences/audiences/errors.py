@@ -55,7 +55,7 @@ class AudienceInUse(DomainError):
 
 
 register_constraint("uq_audiences_account_id_external_id", AudienceIdTaken)
-register_constraint("uq_audiences_account_id_lower_name", AudienceNameTaken)
+register_constraint("uq_audiences_account_id_name_key", AudienceNameTaken)
 
 # Backstop for a delete that races a new reference: the restricting foreign keys.
 for _table in ("mailings", "automailers", "flow_node_audiences", "message_blocks"):

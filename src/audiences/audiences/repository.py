@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.audiences.models import Audience
+from audiences.core.validation import name_key
 
 Lock = Literal["write", "delete", "reference"] | None
 
@@ -66,7 +67,7 @@ async def name_taken(
     session: AsyncSession, account_id: int, name: str, *, except_audience_id: int | None = None
 ) -> bool:
     query = select(Audience.audience_id).where(
-        Audience.account_id == account_id, func.lower(Audience.name) == func.lower(name)
+        Audience.account_id == account_id, Audience.name_key == name_key(name)
     )
     if except_audience_id is not None:
         query = query.where(Audience.audience_id != except_audience_id)

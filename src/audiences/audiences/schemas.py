@@ -5,6 +5,7 @@ from pydantic import ConfigDict, Field
 from audiences.core import examples
 from audiences.core.paging import Paging
 from audiences.core.schemas import ApiModel
+from audiences.core.validation import MAX_ID_LENGTH
 
 _EXAMPLE: dict[str, Any] = {
     "externalId": examples.AUDIENCE,
@@ -22,7 +23,15 @@ class AudienceCreate(ApiModel):
     )
 
     external_id: str | None = Field(
-        default=None, description="Your unique id for the audience (1-255 characters, no '/')"
+        default=None,
+        description="Your unique id for the audience (1-255 characters, no '/' or control "
+        "characters, not '.' or '..')",
+        # Documents the rule the service applies (417 INVALID_PARAMS, as the vendor answers).
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_ID_LENGTH,
+            "pattern": "^(?!\\.\\.?$)(?=.*\\S)[^/\\x00-\\x1F\\x7F-\\x9F]*$",
+        },
     )
     name: str | None = Field(
         default=None, description="Unique name (1-255 characters, compared case-insensitively)"

@@ -47,11 +47,16 @@ def to_read(audience: Audience) -> AudienceRead:
 
 
 def checked_audience_id(value: str | None) -> str:
-    """1 to 255 characters; no '/' or control characters, since the id is a path segment."""
+    """1 to 255 characters; no '/' or control characters and not `.` or `..`, since the id is
+    a path segment (browsers and most HTTP clients resolve `.` and `..` away)."""
     if value is None or not value.strip() or len(value) > MAX_ID_LENGTH:
         raise AudienceIdInvalid()
     if "/" in value or has_control_characters(value) or not storable_text(value):
         raise AudienceIdInvalid("Audience id can not contain '/' or control characters")
+    if value in (".", ".."):
+        raise AudienceIdInvalid(
+            "Audience id can not be '.' or '..': clients cannot put them in a path"
+        )
     return value
 
 

@@ -22,6 +22,7 @@ from audiences.core.settings import app_settings
 from audiences.folders import service as folders_service
 from audiences.history import service as history_service
 from audiences.memberships import bulk_service
+from audiences.memberships.schemas import FormulasParam
 from audiences.platform.schemas import Reference
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -95,7 +96,11 @@ async def view_audience(
 
 @router.get("/audiences/{external_id}/export.csv")
 async def export_audience(
-    request: Request, external_id: str, session: SessionDep, principal: ConsolePrincipal
+    request: Request,
+    external_id: str,
+    session: SessionDep,
+    principal: ConsolePrincipal,
+    formulas: FormulasParam = "neutralise",
 ) -> Response:
     audience = await _audience(session, principal, external_id)
     if audience is None:
@@ -105,6 +110,7 @@ async def export_audience(
         database_of(request).exports(),
         audience,
         bulk_service.ExportLimits.of(app_settings(request)),
+        neutralise=formulas == "neutralise",
     )
     return ClosingStream(
         StreamingResponse(

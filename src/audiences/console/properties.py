@@ -28,7 +28,7 @@ def parse_entries(text: str) -> list[SetEntryIn]:
         if not line.strip():
             continue
         bit, _, description = line.strip().replace("=", " ", 1).partition(" ")
-        if not bit.isdigit() or len(bit) > 10:
+        if not bit.isdecimal() or len(bit) > 10:
             raise ValueError(f"Entry line {number}: write it as 1=Newsletter")
         entries.append(SetEntryIn(bit=int(bit), description=description.strip()))
     return entries

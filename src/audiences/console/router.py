@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from audiences.audiences import service as audiences_service
 from audiences.auth.service import SignInThrottled, check_secret, client_address
@@ -33,7 +34,7 @@ from audiences.core.errors import DomainError
 from audiences.core.settings import app_settings
 from audiences.folders import service as folders_service
 from audiences.folders.errors import FolderNotEmpty
-from audiences.folders.schemas import FolderRead, FolderWrite
+from audiences.folders.schemas import FolderMove, FolderRead, FolderWrite
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 logger = logging.getLogger("audiences.console")
@@ -198,8 +199,12 @@ async def create_folder(
 def _folder_write(request: Request, name: str, parent: str | None) -> FolderWrite | None:
     try:
         return FolderWrite(name=name.strip() or name, parent_id=parent)
-    except ValueError:
-        flash(request, "error", "A folder name is 1 to 255 characters of text.")
+    except ValidationError as error:
+        wrong = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+        if wrong & {"parentId", "parent_id"}:
+            flash(request, "error", "That parent folder does not exist.")
+        else:
+            flash(request, "error", "A folder name is 1 to 255 characters of text.")
         return None
 
 
@@ -276,10 +281,15 @@ async def move_audience(
 ) -> Response:
     check_csrf(request, csrf)
     account = principal.account_id
+    try:
+        folder_id = FolderMove(folder_id=folder or None).folder_id
+    except ValidationError:
+        flash(request, "error", "That folder does not exist.")
+        return back(safe_path(next_page))
     moved = await attempt(
         request,
         session,
-        lambda: folders_service.move_audience(session, account, external_id, folder or None),
+        lambda: folders_service.move_audience(session, account, external_id, folder_id),
     )
     if moved is not None:
         target = await _folder(session, account, folder) if folder else None

@@ -19,7 +19,12 @@ from audiences.contacts.values import PropertyValueError, normalize_value
 from audiences.core.db import driver_connection
 from audiences.core.errors import DomainError, InvalidParams
 from audiences.core.retry import retry_statement
-from audiences.core.uploads import UnsupportedUpload, UploadFormat, text_lines
+from audiences.core.uploads import (
+    UnsupportedUpload,
+    UploadFormat,
+    check_csv_columns,
+    text_lines,
+)
 from audiences.core.validation import valid_external_id
 
 MAX_REPORTED_ERRORS = 1000
@@ -154,7 +159,7 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
             test_group = value.strip().lower() in ("true", "1", "yes")
         elif name in sets:
             bits = [b for b in value.replace(",", ";").split(";") if b.strip()]
-            if not all(b.strip().isdigit() and len(b.strip()) <= 10 for b in bits):
+            if not all(b.strip().isdecimal() and len(b.strip()) <= 10 for b in bits):
                 raise LineError(
                     "PROPERTY_INVALID", f"Property is invalid: {name} lists bits such as 1;3"
                 )
@@ -167,7 +172,6 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
 # A record (a quoted field may span lines) larger than this is refused as that line's error:
 # an unclosed quote then costs one bounded record, not the rest of the upload.
 MAX_CSV_RECORD = 128 * 1024
-MAX_CSV_COLUMNS = 1000
 
 
 async def _csv_records(
@@ -215,10 +219,7 @@ async def _csv_contacts(
                 raise InvalidParams(f"The CSV header cannot be read: {exc.message}") from exc
             if "externalId" not in header:
                 raise InvalidParams("The CSV header has no externalId column")
-            if len(header) > MAX_CSV_COLUMNS:
-                raise InvalidParams(
-                    f"The CSV header has {len(header)} columns; at most {MAX_CSV_COLUMNS}"
-                )
+            check_csv_columns(len(header))
             continue
         if record is None:
             yield (

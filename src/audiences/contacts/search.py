@@ -6,19 +6,17 @@ Public Spotler clients build the query as `property=value` (a PHP client sends
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from audiences.contacts.errors import SearchQueryInvalid
 from audiences.contacts.properties import SET, Definition
 from audiences.contacts.values import PropertyValueError, normalize_value
+from audiences.core import timeutil
 from audiences.core.errors import DomainError
-from audiences.core.timeutil import from_epoch_ms
 
 IDS = ("externalId", "encryptedId")
 MAX_QUERY = 1000
-# An unencoded "+" of an offset arrives as a space: "2026-12-01T10:00:00 01:00".
-_SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,9 @@ def parse_query(raw: str | None, definitions: dict[str, Definition]) -> Conditio
 def parse_moment(value: str | None, error: type[DomainError]) -> datetime:
     """ISO 8601 (a date alone is its midnight; without an offset, UTC) or epoch
     milliseconds; anything else is the vendor's 400 for that parameter."""
-    text = (value or "").strip()
-    if not text:
+    if not (value or "").strip():
         raise error()
     try:
-        if text.isdigit():
-            if len(text) > 16:
-                raise ValueError("out of range")
-            return from_epoch_ms(int(text))
-        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text).replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError) as exc:
+        return timeutil.parse_moment(value or "")
+    except ValueError as exc:
         raise error() from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
+from starlette.datastructures import URL
 
 from audiences.core.basepath import client_path
+from audiences.core.settings import app_settings
 
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 100
@@ -35,8 +37,11 @@ PageSizeParam = Annotated[
 
 
 def next_paging(request: Request, last: int | None, full_page: bool) -> Paging:
-    """Paging for a page whose last item has cursor `last`; no next page after a short one."""
+    """Paging for a page whose last item has cursor `last`; no next page after a short one.
+    The link is this request's path and query with the new `after`, under the configured
+    public URL, else relative: never built from the Host header, which the client chose."""
     if last is None or not full_page:
         return Paging()
-    url = request.url.replace(path=client_path(request)).include_query_params(after=last)
-    return Paging(next=str(url), after=last)
+    query = URL(query=request.url.query).include_query_params(after=last).query
+    link = f"{client_path(request)}?{query}"
+    return Paging(next=f"{app_settings(request).public_url or ''}{link}", after=last)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import platformdirs
 from fastapi import Depends, Request
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # Requests a minute per consumer key, shared by every worker; 0 turns the limit off.
     rate_limit_per_minute: int = 0
     trust_proxy: bool = False
+    # Where clients reach the service (scheme, host, any path prefix a proxy adds): links the
+    # service hands out (`paging.next`) start with it. Unset, they are relative (a path), never
+    # built from a Host header a client chose.
+    public_url: str | None = None
     # Send the console's session cookie over HTTPS only (set it when served over TLS).
     console_secure_cookie: bool = False
     # Connections per worker: the request pool, and the auth pool (held about a millisecond
@@ -81,6 +86,16 @@ class Settings(BaseSettings):
     def _known_products(cls, value: str) -> str:
         products = parse_products(value)
         return ",".join(products)
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("must be an http(s) URL such as https://api.example.com")
+        return value.rstrip("/")
 
     @property
     def embedded(self) -> bool:

@@ -1,4 +1,10 @@
+import re
 from datetime import UTC, datetime
+
+# An unencoded "+" of an offset arrives as a space: "2026-12-01T10:00:00 01:00".
+_SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+# Epoch milliseconds up to year 9999 fit in 14 digits; more cannot be a date Python holds.
+_MAX_EPOCH_DIGITS = 16
 
 
 def epoch_ms(moment: datetime | None) -> int | None:
@@ -10,3 +16,18 @@ def epoch_ms(moment: datetime | None) -> int | None:
 
 def from_epoch_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def parse_moment(text: str) -> datetime:
+    """Epoch milliseconds (ASCII digits) or ISO 8601 (a date alone is its midnight; without an
+    offset, UTC); ValueError for anything else, out-of-range dates included."""
+    text = text.strip()
+    try:
+        if text.isascii() and text.isdigit():
+            if len(text) > _MAX_EPOCH_DIGITS:
+                raise ValueError("out of range")
+            return from_epoch_ms(int(text))
+        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text).replace("Z", "+00:00"))
+    except (OverflowError, OSError) as exc:
+        raise ValueError("out of range") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -15,6 +15,9 @@ import psycopg
 from audiences.core.errors import DomainError, InvalidParams
 
 _BLANK_LINES = re.compile(rb"\n{2,}")
+# A CSV upload's header: PostgreSQL tables hold at most 1600 columns, and nobody needs more.
+MAX_CSV_COLUMNS = 1000
+MAX_CSV_HEADER = 64 * 1024
 
 
 class UploadFormat(Enum):
@@ -38,6 +41,12 @@ class UploadTooLarge(DomainError):
 
     def __init__(self, maximum: int) -> None:
         super().__init__(f"Too many lines in one upload (maximum is {maximum})")
+
+
+def check_csv_columns(count: int) -> None:
+    """A CSV header of more than MAX_CSV_COLUMNS columns is refused."""
+    if count > MAX_CSV_COLUMNS:
+        raise InvalidParams(f"The CSV header has {count} columns; at most {MAX_CSV_COLUMNS}")
 
 
 def upload_format(content_type: str) -> UploadFormat:
@@ -146,14 +155,17 @@ async def csv_header(chunks: AsyncIterator[bytes]) -> tuple[list[str], int, byte
     head = b""
     async for chunk in chunks:
         head += chunk
-        if b"\n" in head or len(head) > 65536:
+        if b"\n" in head or len(head) > MAX_CSV_HEADER:
             break
-    header_line, _, rest = head.partition(b"\n")
+    header_line, newline, rest = head.partition(b"\n")
+    if len(header_line) > MAX_CSV_HEADER or (not newline and len(head) > MAX_CSV_HEADER):
+        raise InvalidParams(f"The CSV header is larger than {MAX_CSV_HEADER // 1024} KiB")
     try:
         header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
     except UnicodeDecodeError as exc:
         raise InvalidParams("The CSV header is not valid UTF-8") from exc
     names = [h.strip() for h in header]
+    check_csv_columns(len(names))
     lowered = [n.lower() for n in names]
     if "externalid" not in lowered:
         raise InvalidParams("The CSV header has no externalId column")

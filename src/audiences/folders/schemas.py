@@ -4,6 +4,7 @@ from pydantic import ConfigDict, Field
 
 from audiences.core.paging import Paging
 from audiences.core.schemas import ApiModel
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import Name
 
 
@@ -15,7 +16,9 @@ class FolderWrite(ApiModel):
     )
 
     name: Name
-    parent_id: str | None = Field(default=None, description="A top-level folder's id, or null")
+    parent_id: IdReference | None = Field(
+        default=None, description="A top-level folder's id, or null"
+    )
 
 
 class FolderRead(ApiModel):
@@ -36,7 +39,7 @@ class FolderMove(ApiModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {}})
 
-    folder_id: str | None = Field(
+    folder_id: IdReference | None = Field(
         default=None,
         description="The folder to put the audience in (an id from POST /folder); null or "
         "left out for none",

@@ -6,7 +6,7 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
-from audiences.core import metrics
+from audiences.core import metrics, timeutil
 from audiences.core.db import Exports
 from audiences.core.errors import InvalidParams
 from audiences.core.settings import Settings
-from audiences.core.timeutil import epoch_ms, from_epoch_ms
+from audiences.core.timeutil import epoch_ms
 from audiences.history import service as history
 from audiences.memberships import bulk_repository
 from audiences.memberships.errors import NotAMember, TooManyExports, UploadHasUnknownContacts
@@ -142,13 +142,12 @@ def parse_moment(value: str | None) -> datetime | None:
     """Epoch milliseconds (as the API's dates) or ISO 8601."""
     if value is None or value == "":
         return None
-    if value.isdigit():
-        return from_epoch_ms(int(value))
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return timeutil.parse_moment(value)
     except ValueError as exc:
-        raise InvalidParams("addedSince must be epoch milliseconds or ISO 8601") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise InvalidParams(
+            "addedSince must be epoch milliseconds or ISO 8601, between 1970 and 9999"
+        ) from exc
 
 
 async def list_members(
@@ -211,14 +210,15 @@ class ExportLimits:
 
 
 async def export_members(
-    exports: Exports, audience: Audience, limits: ExportLimits
+    exports: Exports, audience: Audience, limits: ExportLimits, neutralise: bool = True
 ) -> AsyncIterator[bytes]:
     """Every member as CSV, streamed from the database by a worker thread on a pooled
     connection of the export pool (the request's transaction ends before the body is sent). A
     bounded queue keeps memory constant; a client that goes away stops the export. The first
     chunk is read before this returns, so a full pool (503) or an account over its exports
-    (429) is answered as an error, not as a cut download."""
-    chunks = _export_chunks(exports, audience, limits)
+    (429) is answered as an error, not as a cut download. With `neutralise` (the default), a
+    cell that a spreadsheet would run as a formula is prefixed with a single quote."""
+    chunks = _export_chunks(exports, audience, limits, neutralise)
     first = await anext(chunks, b"")
 
     async def chained() -> AsyncIterator[bytes]:
@@ -233,7 +233,7 @@ async def export_members(
 
 
 async def _export_chunks(
-    exports: Exports, audience: Audience, limits: ExportLimits
+    exports: Exports, audience: Audience, limits: ExportLimits, neutralise: bool
 ) -> AsyncGenerator[bytes]:
     loop = asyncio.get_running_loop()
     pool, threads = exports.pool, exports.threads
@@ -249,7 +249,7 @@ async def _export_chunks(
         )
         if not claimed:
             raise TooManyExports(limits.per_account)
-        async for chunk in _copied(threads, connection, audience):
+        async for chunk in _copied(threads, connection, audience, neutralise):
             yield chunk
     finally:
         # Ends the export's transaction (its slot with it) and hands the connection back.
@@ -263,7 +263,7 @@ def _give_back(pool: ConnectionPool[Any], connection: psycopg.Connection[Any]) -
 
 
 async def _copied(
-    threads: Executor, connection: psycopg.Connection[Any], audience: Audience
+    threads: Executor, connection: psycopg.Connection[Any], audience: Audience, neutralise: bool
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=8)
@@ -278,7 +278,7 @@ async def _copied(
     def produce() -> None:
         try:
             bulk_repository.export_members(
-                connection, audience.account_id, audience.audience_id, put
+                connection, audience.account_id, audience.audience_id, neutralise, put
             )
         except BaseException as exc:  # handed to the reading side
             put(exc)

@@ -27,6 +27,7 @@ from audiences.memberships.errors import (
 )
 from audiences.memberships.schemas import (
     ChangeContactsAudienceRequest,
+    FormulasParam,
     ImportReport,
     Member,
     MembersPage,
@@ -48,7 +49,8 @@ router = APIRouter(prefix="/audience", tags=["Audience contacts"], route_class=A
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "Every member as CSV: externalId,email,addedAt (ISO 8601, UTC)",
+            "description": "Every member as CSV: externalId,email,addedAt (ISO 8601, UTC); "
+            "a value that would start a spreadsheet formula gets a leading ' unless formulas=raw",
             "content": {
                 "text/csv": {
                     "example": "externalId,email,addedAt\n"
@@ -65,12 +67,16 @@ async def export_members(
     session: SessionDep,
     settings: SettingsDep,
     principal: AudiencePrincipal,
+    formulas: FormulasParam = "neutralise",
 ) -> StreamingResponse:
     """Export every member as CSV, streamed at constant memory."""
     audience = await audiences_service.get_audience(session, principal.account_id, external_id)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", external_id)[:100] or "audience"
     chunks = await bulk_service.export_members(
-        database_of(request).exports(), audience, bulk_service.ExportLimits.of(settings)
+        database_of(request).exports(),
+        audience,
+        bulk_service.ExportLimits.of(settings),
+        neutralise=formulas == "neutralise",
     )
     return StreamingResponse(
         chunks,

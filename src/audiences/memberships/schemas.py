@@ -1,7 +1,28 @@
+from typing import Annotated, Literal
+
+from fastapi import Query
 from pydantic import ConfigDict, Field
 
 from audiences.core.paging import Paging
 from audiences.core.schemas import ApiModel
+
+FormulasParam = Annotated[
+    Literal["neutralise", "raw"],
+    Query(
+        description="`neutralise` (default): an id or e-mail that starts with `=`, `+`, `-`, `@`, "
+        "a tab or a carriage return is written with a leading `'`, so a spreadsheet shows it "
+        "as text instead of running it as a formula. `raw`: every value exactly as stored, for "
+        "programs that read the CSV."
+    ),
+]
+
+UnknownSample = Annotated[
+    list[str],
+    Field(
+        description="The first 1000 unknown ids, in upload order; an id longer than 255 "
+        "characters (which no contact can have) is cut there and ends in …"
+    ),
+]
 
 
 class ChangeContactsAudienceRequest(ApiModel):
@@ -34,7 +55,7 @@ class ImportReport(ApiModel):
     added: int = Field(description="Contacts that became members")
     already_member: int = Field(description="Distinct ids that were members already")
     unknown: int = Field(description="Distinct ids that name no contact")
-    unknown_sample: list[str] = Field(description="The first 1000 unknown ids, in upload order")
+    unknown_sample: UnknownSample
 
 
 class ReplaceReport(ApiModel):
@@ -57,7 +78,7 @@ class ReplaceReport(ApiModel):
     removed: int
     unchanged: int
     unknown: int
-    unknown_sample: list[str]
+    unknown_sample: UnknownSample
     dry_run: bool
 
 

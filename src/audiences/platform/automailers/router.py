@@ -11,7 +11,11 @@ from audiences.core.db import SessionDep
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.platform.automailers import service
-from audiences.platform.automailers.errors import AutomailerNotFound, AutomailerStopped
+from audiences.platform.automailers.errors import (
+    AutomailerNotFound,
+    AutomailerPeriodOutOfRange,
+    AutomailerStopped,
+)
 from audiences.platform.automailers.schemas import (
     AutomailerCreate,
     AutomailerRead,
@@ -86,7 +90,9 @@ async def stop_automailer(
 
 
 @router.get(
-    "/{id}/due", response_model=DueContacts, responses=errors(ProductNotFound, AutomailerNotFound)
+    "/{id}/due",
+    response_model=DueContacts,
+    responses=errors(ProductNotFound, AutomailerNotFound, AutomailerPeriodOutOfRange),
 )
 async def due_contacts(
     id: str,
@@ -102,7 +108,9 @@ async def due_contacts(
 @router.post(
     "/{id}/runs",
     response_model=DueContacts,
-    responses=errors(ProductNotFound, AutomailerNotFound, AutomailerStopped),
+    responses=errors(
+        ProductNotFound, AutomailerNotFound, AutomailerStopped, AutomailerPeriodOutOfRange
+    ),
 )
 async def run_automailer(
     id: str, session: SessionDep, principal: AudiencePrincipal, body: RunRequest | None = None

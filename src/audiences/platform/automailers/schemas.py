@@ -6,6 +6,7 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from audiences.core import examples
 from audiences.core.examples import dated
 from audiences.core.schemas import ApiModel
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import Moment, Name
 
 _DURATION = re.compile(
@@ -14,16 +15,28 @@ _DURATION = re.compile(
 )
 
 
-def _duration(value: str) -> str:
+# Days in a year, month, week, day, hour, minute, second: the mean Gregorian lengths, so a
+# period's length is the same whatever date it is added to (near enough for a bound).
+_UNIT_DAYS = (365.2425, 30.436875, 7, 1, 1 / 24, 1 / 1440, 1 / 86400)
+MAX_PERIOD_YEARS = 100
+
+
+def checked_period(value: str) -> str:
     match = _DURATION.match(value)
     if not match:
         raise ValueError("must be an ISO 8601 duration such as P3D, PT12H or P1M")
-    if not any(float(part) > 0 for part in match.groups() if part):
+    days = sum(
+        float(part) * unit for part, unit in zip(match.groups(), _UNIT_DAYS, strict=True) if part
+    )
+    if days <= 0:
         raise ValueError("must be longer than zero")
+    # Longer would push `added + period` past the dates PostgreSQL and Python can hold.
+    if days > MAX_PERIOD_YEARS * _UNIT_DAYS[0]:
+        raise ValueError(f"must be at most {MAX_PERIOD_YEARS} years")
     return value
 
 
-Duration = Annotated[str, Field(max_length=64), AfterValidator(_duration)]
+Duration = Annotated[str, Field(max_length=64), AfterValidator(checked_period)]
 
 
 class AutomailerCreate(ApiModel):
@@ -46,10 +59,12 @@ class AutomailerCreate(ApiModel):
     )
 
     name: Name
-    audience_external_id: str
+    audience_external_id: IdReference
     permission_bit: int
     first_sending_moment: Moment
-    period: Duration = Field(description="ISO 8601 duration, e.g. P3D")
+    period: Duration = Field(
+        description="ISO 8601 duration, e.g. P3D; longer than zero, at most 100 years"
+    )
     last_sending_moment: Moment
 
     @model_validator(mode="after")

@@ -13,7 +13,11 @@ from audiences.audiences.models import Audience
 from audiences.contacts import definitions as contact_definitions
 from audiences.core.ids import new_public_id
 from audiences.platform.automailers import repository
-from audiences.platform.automailers.errors import AutomailerNotFound, AutomailerStopped
+from audiences.platform.automailers.errors import (
+    AutomailerNotFound,
+    AutomailerPeriodOutOfRange,
+    AutomailerStopped,
+)
 from audiences.platform.automailers.models import Automailer
 from audiences.platform.automailers.schemas import (
     AutomailerCreate,
@@ -21,6 +25,7 @@ from audiences.platform.automailers.schemas import (
     AutomailerUpdate,
     DueContact,
     DueContacts,
+    checked_period,
 )
 
 
@@ -116,6 +121,16 @@ async def stop_automailer(session: AsyncSession, account_id: int, public_id: str
     return await to_read(session, automailer)
 
 
+def _in_range(automailer: Automailer) -> Automailer:
+    """One stored before periods were bounded may have a period no date can be added to: a
+    refusal that says what to do, not a database error on every call."""
+    try:
+        checked_period(automailer.period)
+    except ValueError as exc:
+        raise AutomailerPeriodOutOfRange() from exc
+    return automailer
+
+
 def _due(rows: Any, at: datetime) -> DueContacts:
     contacts = [
         DueContact(
@@ -134,7 +149,7 @@ async def due_contacts(
 ) -> DueContacts:
     """Who a run at `at` would mail (nothing changes)."""
     moment = at or datetime.now(UTC)
-    automailer = await get_automailer(session, account_id, public_id)
+    automailer = _in_range(await get_automailer(session, account_id, public_id))
     if automailer.audience_id is None:
         return _due([], moment)
     return _due(await repository.due_contacts(session, automailer, moment), moment)
@@ -146,7 +161,7 @@ async def run_automailer(
     """Mails the contacts due at `at` and answers them: each contact exactly once, also when
     runs overlap (they queue on the automailer's row)."""
     moment = at or datetime.now(UTC)
-    automailer = await get_automailer(session, account_id, public_id, lock=True)
+    automailer = _in_range(await get_automailer(session, account_id, public_id, lock=True))
     if automailer.status != "active":
         raise AutomailerStopped()
     if automailer.audience_id is None:

@@ -4,6 +4,7 @@ from pydantic import ConfigDict, Field
 
 from audiences.core import examples
 from audiences.core.schemas import ApiModel
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import Name
 
 FlowStatus = Literal["draft", "active", "paused", "stopped"]
@@ -12,9 +13,11 @@ FlowStatus = Literal["draft", "active", "paused", "stopped"]
 class NodeIn(ApiModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
-    id: str | None = Field(default=None, description="Keep an existing trigger or step's id on PUT")
+    id: IdReference | None = Field(
+        default=None, description="Keep an existing trigger or step's id on PUT"
+    )
     name: Name
-    audience_filters: list[str] = Field(
+    audience_filters: list[IdReference] = Field(
         default_factory=list, description="Audience externalIds; a contact must be in all of them"
     )
 

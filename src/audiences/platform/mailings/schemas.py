@@ -6,6 +6,7 @@ from audiences.core import examples
 from audiences.core.examples import dated
 from audiences.core.paging import Paging
 from audiences.core.schemas import ApiModel
+from audiences.core.validation import IdReference
 from audiences.platform.schemas import ContactLookup, Moment, Name
 
 MailingType = Literal["EMAIL", "SMS"]
@@ -31,7 +32,7 @@ class MailingCreate(ApiModel):
 
     name: Name
     type: MailingType
-    audience_external_id: str = Field(description="The target group")
+    audience_external_id: IdReference = Field(description="The target group")
     permission_bit: int = Field(description="The permission to mail with (a bit of `permissions`)")
     scheduled_start_date: Moment | None = Field(default=None, description="ISO 8601")
 

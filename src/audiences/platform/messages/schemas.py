@@ -4,7 +4,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 
 from audiences.core import examples
 from audiences.core.schemas import ApiModel
-from audiences.core.validation import storable_text
+from audiences.core.validation import IdReference, storable_text
 from audiences.platform.schemas import Name
 
 
@@ -22,7 +22,7 @@ class BlockIn(ApiModel):
 
     name: Name
     content: Content
-    audience_external_id: str | None = Field(
+    audience_external_id: IdReference | None = Field(
         default=None, description="Dynamic block: shown only to this audience's members"
     )
 
