@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -74,6 +75,42 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
     if revoked:
         await repository.delete_console_sessions_of_key(session, consumer_key)
     return revoked
+
+
+# A console session ends this long after its sign-in, or after its last page.
+CONSOLE_SESSION_LIFETIME = 8 * 3600
+CONSOLE_SESSION_IDLE = 2 * 3600
+
+
+async def start_console_session(
+    connection: AsyncConnection, token_hash: bytes, account_id: int, key_id: int, ended: bytes
+) -> None:
+    """A console session for this key under a new token; the one the visitor had (`ended`)
+    ends, so signing in again never leaves an old session behind."""
+    await repository.delete_console_session(connection, ended)
+    await repository.insert_console_session(
+        connection, token_hash, account_id, key_id, CONSOLE_SESSION_IDLE
+    )
+
+
+async def console_session(connection: AsyncConnection, token_hash: bytes) -> Any:
+    """The live session of this token (its key, products and waiting messages), seen now; None
+    when it is unknown, expired, or its key was revoked or its account disabled."""
+    return await repository.find_console_session(
+        connection, token_hash, CONSOLE_SESSION_LIFETIME, CONSOLE_SESSION_IDLE
+    )
+
+
+async def keep_console_messages(
+    connection: AsyncConnection, token_hash: bytes, messages: list[list[str]]
+) -> None:
+    """The messages the next page of this session shows."""
+    await repository.save_console_flashes(connection, token_hash, messages)
+
+
+async def end_console_session(connection: AsyncConnection, token_hash: bytes) -> None:
+    """Signing out: the record goes, so the cookie is worth nothing, kept or copied."""
+    await repository.delete_console_session(connection, token_hash)
 
 
 async def purge_expired_sessions(connection: AsyncConnection) -> None:
