@@ -28,6 +28,7 @@ from audiences.core.logs import configure_logging
 from audiences.core.metrics import forget_dead_workers, observe_pool
 from audiences.core.metrics import router as metrics_router
 from audiences.core.openapi import install_docs, install_openapi
+from audiences.core.replica import watch as replica_watch
 from audiences.core.requestid import RequestIdMiddleware
 from audiences.core.settings import Settings, secret_key_problem
 from audiences.folders.router import router as folders_router
@@ -93,7 +94,9 @@ async def _purge_expired(database: Database, window: int) -> None:
 
 async def _observe_pools(database: Database) -> None:
     while True:
-        for name, engine in zip(("requests", "auth", "uploads"), database.engines, strict=False):
+        for name, engine in zip(
+            ("requests", "auth", "uploads", "replica"), database.engines, strict=False
+        ):
             observe_pool(name, engine.sync_engine.pool)
         await asyncio.sleep(5)
 
@@ -120,6 +123,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             ),
             asyncio.create_task(_observe_pools(app.state.database)),
         ]
+        replica = app.state.database.replica
+        if replica is not None:
+            primary = app.state.database.engines[0]
+            interval = settings.read_replica_check_interval
+            tasks.append(asyncio.create_task(replica_watch(replica, primary, interval)))
         try:
             yield
         finally:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from audiences.audiences import repository as audiences_repository
+from audiences.audiences import service as audiences_service
 from audiences.auth.service import SignInThrottled, check_secret, client_address
 from audiences.console.rendering import (
     HOME,
@@ -165,7 +165,7 @@ async def overview(
         first=first,
         last=first + len(items) - 1,
         total=total,
-        all_lists=await audiences_repository.count_audiences(session, account),
+        all_lists=await audiences_service.count_audiences(session, account),
         clear_url=url(q="", page=1),
         previous_url=url(page=number - 1) if number > 1 else None,
         next_url=url(page=number + 1) if first + len(items) - 1 < total else None,
@@ -197,7 +197,7 @@ async def create_folder(
 
 def _folder_write(request: Request, name: str, parent: str | None) -> FolderWrite | None:
     try:
-        return FolderWrite(name=name.strip() or name, parentId=parent)
+        return FolderWrite(name=name.strip() or name, parent_id=parent)
     except ValueError:
         flash(request, "error", "A folder name is 1 to 255 characters of text.")
         return None
@@ -223,7 +223,7 @@ async def rename_folder(
     if folder is None:
         flash(request, "error", "That folder no longer exists.")
         return back(HOME)
-    body = _folder_write(request, name, folder.parentId)
+    body = _folder_write(request, name, folder.parent_id)
     if body is None:
         return back(overview_url(folder_id))
     renamed = await attempt(
@@ -256,8 +256,8 @@ async def delete_folder(
         flash(
             request,
             "error",
-            f"Folder “{folder.name}” is not empty: it holds {folder.audienceCount} list(s) and "
-            f"{folder.folderCount} folder(s). Move them out first, then delete it.",
+            f"Folder “{folder.name}” is not empty: it holds {folder.audience_count} list(s) and "
+            f"{folder.folder_count} folder(s). Move them out first, then delete it.",
         )
         return back(overview_url(folder_id))
     flash(request, "ok", f"Folder “{folder.name}” deleted.")

@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout as ExportPoolTimeout
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audiences.core.basepath import client_path
 from audiences.core.requestid import abandon_response, current_request_id
+from audiences.core.schemas import ApiModel
 
 logger = logging.getLogger("audiences.errors")
 
@@ -44,7 +46,8 @@ class DomainError(Exception):
         if error_type is not None:
             self.error_type = error_type
         self.headers = headers
-        self.extra = extra
+        # Extra members of the envelope are named in Python's way and sent in the wire's.
+        self.extra = {to_camel(name): value for name, value in extra.items()}
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
@@ -110,11 +113,11 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(ApiModel):
     """The error envelope (fields beyond these are named per error)."""
 
     model_config = ConfigDict(extra="allow")
-    errorType: str
+    error_type: str
     message: str
 
 

@@ -26,6 +26,9 @@ class RouteFacts:
     # The response is a download streamed as the client reads it: a client that leaves a
     # chunk unread for `export_send_timeout` seconds is cut off.
     streams_response: bool = False
+    # A read that may lag behind the caller's own writes (by up to `read_replica_max_lag`
+    # seconds): served by the read replica when one is configured and fresh.
+    may_lag: bool = False
 
 
 JSON_BODY = RouteFacts()

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     export_send_timeout: float = 60.0
     export_statement_timeout_ms: int = 600_000
     db_pool_timeout: float = 5.0
+    # A streaming replica for exports and member listings (reads that may lag), used while it
+    # is up and at most `read_replica_max_lag` seconds behind; checked every interval.
+    read_replica_url: str | None = None
+    read_replica_max_lag: float = 10.0
+    read_replica_check_interval: float = 1.0
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"
 
