@@ -10,6 +10,7 @@ from audiences.core.uploads import (
     UnsupportedUpload,
     UploadFormat,
     UploadTooLarge,
+    csv_header,
     text_lines,
     upload_format,
 )
@@ -62,3 +63,14 @@ class TestTextLines:
     async def test_more_lines_than_allowed_is_413(self):
         with pytest.raises(UploadTooLarge):
             _ = [line async for line in text_lines(chunks(b"a\nb\nc\nd\n"), 3)]
+
+
+class TestCsvHeader:
+    async def test_a_carriage_return_inside_the_header_is_a_400(self):
+        # Found by schemathesis: csv.Error escaped as a 500.
+        with pytest.raises(InvalidParams, match="The CSV header is not valid CSV"):
+            await csv_header(chunks(b"\xc2\x99\r\t\xc2\x9ec"))
+
+    async def test_the_externalid_column_is_found(self):
+        names, column, rest = await csv_header(chunks(b"email,externalId\r\na,b\n"))
+        assert (names, column, rest) == (["email", "externalId"], 1, b"a,b\n")

@@ -164,6 +164,8 @@ async def csv_header(chunks: AsyncIterator[bytes]) -> tuple[list[str], int, byte
         header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
     except UnicodeDecodeError as exc:
         raise InvalidParams("The CSV header is not valid UTF-8") from exc
+    except csv.Error as exc:  # a lone CR inside the line, for one
+        raise InvalidParams(f"The CSV header is not valid CSV: {exc}") from exc
     names = [h.strip() for h in header]
     check_csv_columns(len(names))
     lowered = [n.lower() for n in names]
