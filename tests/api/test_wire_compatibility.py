@@ -315,6 +315,8 @@ class TestHeadAndOptions:
             ("/audience/a", "GET, HEAD, PUT, DELETE, OPTIONS"),
             ("/audience/a/contact", "GET, HEAD, POST, PUT, DELETE, OPTIONS"),
             ("/contact/c1", "GET, HEAD, PUT, OPTIONS"),
+            # Routed after /contact/{externalId}, and still a resource of its own.
+            ("/contact/properties", "POST, OPTIONS"),
         ],
     )
     async def test_options_and_405_list_every_method_of_the_path(

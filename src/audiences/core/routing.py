@@ -45,19 +45,20 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 def allowed_methods(scope: Scope, route_classes: type | tuple[type, ...]) -> str:
     """The `Allow` header of the request's path: the methods of its resource, that is of every
-    route (one per method) declared with the same path template as the first route, in
-    routing order, that serves the path (`/contact/list` is its own resource, not a contact)."""
+    route (one per method) declared with the path template that serves the path with the
+    fewest parameters, the first in routing order among equals (`/contact/list` and
+    `/contact/properties` are resources of their own, not contacts, wherever they are routed)."""
     path = get_route_path(scope)
-    template = None
-    methods = {"OPTIONS"}
+    by_template: dict[str, set[str]] = {}
     for context in iter_route_contexts(scope["app"].routes):
         regex = getattr(context, "path_regex", None)
         if not isinstance(context.original_route, route_classes) or regex is None:
             continue
-        if template is None and regex.match(path):
-            template = context.path
-        if template is not None and context.path == template:
-            methods.update(context.methods or ())
+        if context.path in by_template or regex.match(path):
+            by_template.setdefault(context.path, set()).update(context.methods or ())
+    methods = {"OPTIONS"}
+    if by_template:
+        methods.update(by_template[min(by_template, key=lambda t: t.count("{"))])
     return ", ".join(sorted(methods, key=_METHOD_ORDER.index))
 
 
