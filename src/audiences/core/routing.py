@@ -52,10 +52,11 @@ def allowed_methods(scope: Scope, route_classes: type | tuple[type, ...]) -> str
     by_template: dict[str, set[str]] = {}
     for context in iter_route_contexts(scope["app"].routes):
         regex = getattr(context, "path_regex", None)
-        if not isinstance(context.original_route, route_classes) or regex is None:
+        template = context.path
+        if not isinstance(context.original_route, route_classes) or regex is None or not template:
             continue
-        if context.path in by_template or regex.match(path):
-            by_template.setdefault(context.path, set()).update(context.methods or ())
+        if template in by_template or regex.match(path):
+            by_template.setdefault(template, set()).update(context.methods or ())
     methods = {"OPTIONS"}
     if by_template:
         methods.update(by_template[min(by_template, key=lambda t: t.count("{"))])
