@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
-from audiences.core import metrics
+from audiences.core import metrics, plans
 from audiences.core.db import Exports, driver_connection
 from audiences.core.errors import InvalidParams
 from audiences.core.settings import Settings
@@ -34,7 +34,9 @@ async def _stage_upload(
     fmt = upload_format(content_type)
     connection = await driver_connection(session)
     await create_staging(connection, bulk_repository.STAGING)
-    return await copy_ids(connection, body, fmt, bulk_repository.STAGING, max_lines)
+    lines = await copy_ids(connection, body, fmt, bulk_repository.STAGING, max_lines)
+    await plans.analyze(session, bulk_repository.STAGING)
+    return lines
 
 
 async def _upload_then_lock(
