@@ -143,9 +143,13 @@ def recorded_plans(
     sync = connection.sync_connection
     assert sync is not None
 
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         if not _PLANNED.match(statement) or statement.lstrip().upper().startswith("EXPLAIN"):
             return
+        if many:  # a batch: every row runs the same plan as the first
+            parameters = parameters[0]
         cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
         document = cursor.fetchone()[0]
         plan: Plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
