@@ -75,16 +75,17 @@ def pgbouncer(server_url: str) -> Iterator[int]:
         )
         command = [binary, str(folder / "pgbouncer.ini")]
         if os.geteuid() == 0:
-            # PgBouncer refuses to run as root.
-            owner = pwd.getpwnam("postgres")
+            # PgBouncer refuses to run as root: it runs as postgres, or, for a server on a Unix
+            # socket (the embedded one), as the owner of the socket's folder.
+            socket_folder = Path(str(host)) if str(host).startswith("/") else None
+            owner = (
+                pwd.getpwuid(socket_folder.stat().st_uid)
+                if socket_folder is not None
+                else pwd.getpwnam("postgres")
+            )
             for path in (folder, *folder.iterdir()):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-            command += ["-u", "postgres"]
-            if str(host).startswith("/"):
-                # A server on a Unix socket (the embedded one, run as postgres): the folders
-                # above its own must let the postgres user through.
-                for path in Path(str(host)).parents:
-                    path.chmod(path.stat().st_mode | 0o001)
+            command += ["-u", owner.pw_name]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         try:
             _wait_until_listening(listen, process, folder)
