@@ -14,6 +14,9 @@ embedded PostgreSQL when none answers) it loads the contacts, starts `audiences 
   rss       the server's peak RSS growth during the import and the export
   check     req/s and p99 of the membership check (OAuth-signed, 32 connections, wrk)
             vs GET /healthz/database (only SELECT 1, no authentication) on the same server
+  contacts  --contacts new contacts with properties (NDJSON, then CSV) into the account that
+            already holds them  vs  COPY + the same upsert in SQL (bench/contact_import.py)
+  contactlist  p50 of the 100-contact POST /contact/list  vs  one INSERT ... ON CONFLICT
 
 It prints one table with the ratios and exits 1 when a target is missed.
 """
@@ -42,6 +45,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+import contact_import  # noqa: E402
 
 from audiences.core import migrate  # noqa: E402
 from audiences.core.embedded import start_embedded  # noqa: E402
@@ -279,6 +284,15 @@ class Bench:
             )
             connection.commit()
         return time.perf_counter() - started
+
+    def record(self, name: str, api: str, raw: str, ratio: float, target: str, met: bool) -> None:
+        self.rows.append(Row(name, api, raw, ratio, target, met))
+
+    def measure_contacts(self) -> None:
+        contact_import.measure_contacts(self)
+
+    def measure_contactlist(self) -> None:
+        contact_import.measure_contactlist(self)
 
     def measure_import(self) -> None:
         n = self.contacts
@@ -617,7 +631,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--server-url")
     parser.add_argument(
-        "--only", nargs="*", default=["import", "replace", "export", "add", "check"]
+        "--only",
+        nargs="*",
+        default=["import", "replace", "export", "add", "check", "contacts", "contactlist"],
     )
     args = parser.parse_args()
 
@@ -635,6 +651,9 @@ def main() -> int:
         account_id = int(row[0])
         loaded = load_contacts(database, account_id, args.contacts + args.contacts // 10)
         print(f"loaded {args.contacts + args.contacts // 10:,} contacts by COPY in {loaded:.1f} s")
+        with psycopg.connect(database) as connection:
+            setting = connection.execute("SHOW autovacuum").fetchone()
+        print(f"autovacuum: {setting[0] if setting else '?'}")
         bench = Bench(database, server, account_id, args.contacts, args.runs)
         for name in args.only:
             print(f"measuring {name} ...", flush=True)

@@ -28,6 +28,7 @@ from audiences.core.credentials import SecretBox
 from audiences.core.db import Database, create_engine, create_sessionmaker, libpq_url
 from audiences.core.embedded import start_embedded
 from audiences.core.settings import Settings
+from tests.plans import StaleAccount, fill_after_analyze
 
 SECRET_KEY = "tests-only-server-key-5f0c1e9a7b3d2846"
 BASE = "/integrationservice"
@@ -226,3 +227,16 @@ async def committed(server_url: str) -> AsyncIterator[Committed]:
     await database.close()
     await engine.dispose()
     drop_database(server_url, url)
+
+
+@pytest.fixture(params=[False, True], ids=["analyzed-empty", "never-analyzed"])
+async def stale(
+    request: pytest.FixtureRequest, session: AsyncSession, tenant: Tenant, other_tenant: Tenant
+) -> StaleAccount:
+    """The tenant's 20,000 contacts, all members of audience 'big', added after the tables
+    were analyzed; committed, so requests that roll back keep them."""
+    account = await fill_after_analyze(
+        session, tenant.account_id, other_tenant.account_id, never_analyzed=request.param
+    )
+    await session.commit()
+    return account

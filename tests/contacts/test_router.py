@@ -257,6 +257,43 @@ class TestAddContacts:
             "firstName"
         ] == "Bo"
 
+    async def test_a_repeated_id_is_written_as_one_request_at_a_time_would(
+        self, tenant: Tenant, base: str
+    ):
+        await make_contact(tenant.client, "old", base=base, firstName="Ann")
+        contacts = [
+            {"externalId": "new", "properties": {"firstName": "Ann"}},
+            {"externalId": "old", "properties": {"lastName": "Smith"}},
+            {"externalId": "new", "properties": {"lastName": "Jones"}},
+            {"externalId": "old", "properties": {"firstName": "Bo"}},
+        ]
+        response = await tenant.client.post(
+            f"{base}/contact/list", json={"update": True, "contacts": contacts}
+        )
+        assert [item["message"] for item in response.json()] == [
+            "Contact added",
+            "Contact updated",
+            "Contact updated",
+            "Contact updated",
+        ]
+        new = (await tenant.client.get(f"{base}/contact/new")).json()["properties"]
+        old = (await tenant.client.get(f"{base}/contact/old")).json()["properties"]
+        assert (new["firstName"], new["lastName"]) == ("Ann", "Jones")
+        assert (old["firstName"], old["lastName"]) == ("Bo", "Smith")
+        response = await tenant.client.post(
+            f"{base}/contact/list", json={"contacts": [{"externalId": "n2"}, {"externalId": "n2"}]}
+        )
+        assert [item["code"] for item in response.json()] == ["OK", "CONTACT_ALREADY_EXISTS"]
+
+    async def test_an_anonymized_contact_is_left_alone(self, tenant: Tenant, base: str):
+        await make_contact(tenant.client, "gone", base=base, firstName="Ann")
+        assert (await tenant.client.put(f"{base}/contact/anonymize/gone")).status_code == 204
+        response = await tenant.client.post(
+            f"{base}/contact/list",
+            json={"update": True, "contacts": [{"externalId": "gone", "properties": {}}]},
+        )
+        assert response.json()[0]["code"] == "ERROR"
+
     async def test_more_than_100_is_400(self, tenant: Tenant, base: str):
         contacts = [{"externalId": f"c{i}"} for i in range(101)]
         response = await tenant.client.post(f"{base}/contact/list", json={"contacts": contacts})

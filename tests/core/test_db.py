@@ -1,12 +1,15 @@
 """Hot statements run on the driver connection, yet behave as SQLAlchemy's: named parameters,
 rows by column name, and errors translated (a broken connection invalidated)."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from audiences.core.db import HotStatement
+from audiences.core.db import HotStatement, connect_args, create_engine
+from audiences.core.settings import Settings
 
 
 async def test_named_parameters_casts_and_percent_signs(connection: AsyncConnection):
@@ -47,3 +50,29 @@ async def test_a_broken_connection_is_invalidated(engine: AsyncEngine):
             await HotStatement("SELECT 1 AS one").first(victim, {})
         assert raised.value.connection_invalidated
         assert victim.invalidated
+
+
+class TestTransactionPooling:
+    def test_behind_pgbouncer_nothing_outlives_a_transaction(self, settings: Settings):
+        pooled = settings.model_copy(update={"db_transaction_pooling": True})
+        args = connect_args(pooled, {"application_name": "x", "options": "-c a=b"})
+        assert args == {"application_name": "x", "prepare_threshold": None}
+
+    def test_directly_on_postgresql_the_startup_options_stay(self, settings: Settings):
+        args = {"application_name": "x", "options": "-c a=b"}
+        assert connect_args(settings, args) == args
+
+    async def test_the_engines_prepare_nothing_and_set_nothing(self, settings: Settings):
+        pooled = settings.model_copy(
+            update={"db_transaction_pooling": True, "db_statement_timeout_ms": 1000}
+        )
+        engine = create_engine(pooled)
+        try:
+            async with engine.connect() as connection:
+                driver = await connection.get_raw_connection()
+                psycopg_connection: Any = driver.driver_connection
+                assert psycopg_connection.prepare_threshold is None
+                timeout = await connection.scalar(text("SHOW statement_timeout"))
+                assert timeout == "0"
+        finally:
+            await engine.dispose()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import create_database, drop_database
+from tests.server.pgbouncer import POOLING_ENV, ROUTES, pgbouncer, through
 
 AUDIENCES = str(Path(sys.executable).with_name("audiences"))
 
@@ -76,19 +78,40 @@ BOOTSTRAP_KEY = "ci-consumer-key"
 BOOTSTRAP_SECRET = "ci-consumer-secret-0123456789"
 
 
+@contextmanager
+def routed(route: str, server_url: str, database: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """The database URL the service is given and its settings for that route: `direct`, or
+    through a PgBouncer in transaction pooling mode (tests/server/pgbouncer.py)."""
+    if route == "direct":
+        yield database, {}
+        return
+    with pgbouncer(server_url) as port:
+        yield through(database, port), POOLING_ENV
+
+
 @pytest.fixture(scope="module")
-def server(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server on its own database, with a bootstrap credential and two workers."""
+def server(
+    request: pytest.FixtureRequest, server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server on its own database, with a bootstrap credential and two workers; directly on
+    PostgreSQL, or through PgBouncer for modules that parametrize it (`ROUTED`)."""
+    route = getattr(request, "param", "direct")
     database = create_database(server_url, prefix="audiences_server")
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {
-        "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "server-tests-server-key-9f2d6b0e4a8c1375",
-        "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
-        "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
-        "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation,ecommerce",
-    }
-    running = start_server(env, log, workers=2)
-    yield running
-    stop_server(running)
+    with routed(route, server_url, database) as (url, settings):
+        env = {
+            "AUDIENCES_DATABASE_URL": url,
+            "AUDIENCES_SECRET_KEY": "server-tests-server-key-9f2d6b0e4a8c1375",
+            "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
+            "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
+            "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation,ecommerce",
+            **settings,
+        }
+        running = start_server(env, log, workers=2)
+        yield running
+        stop_server(running)
     drop_database(server_url, database)
+
+
+# A module's tests run against a server directly on PostgreSQL and one behind PgBouncer.
+ROUTED = pytest.mark.parametrize("server", ROUTES, indirect=True)

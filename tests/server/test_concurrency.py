@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from tests.oauth import OAuth1
-from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server
+from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, ROUTED, Server
+
+# Directly on PostgreSQL, and behind PgBouncer in transaction pooling mode.
+pytestmark = ROUTED
 
 CLIENTS = 16
 CONTACTS_EACH = 30

@@ -19,7 +19,14 @@ import pytest
 import requests
 
 from tests.conftest import create_database, drop_database
-from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, Server, start_server
+from tests.server.conftest import (
+    BOOTSTRAP_KEY,
+    BOOTSTRAP_SECRET,
+    Server,
+    routed,
+    start_server,
+)
+from tests.server.pgbouncer import ROUTES
 
 ROUNDS = int(os.environ.get("AUDIENCES_CRASH_ROUNDS", "2"))
 IDS = int(os.environ.get("AUDIENCES_CRASH_IDS", "100000"))
@@ -32,11 +39,12 @@ def body(start: int, stop: int) -> Iterator[bytes]:
 
 
 class Crashing:
-    def __init__(self, database: str, folder: Path) -> None:
+    def __init__(self, database: str, folder: Path, url: str, settings: dict[str, str]) -> None:
         self.database = database
         self.log = folder / "server.log"
         self.env = {
-            "AUDIENCES_DATABASE_URL": database,
+            **settings,
+            "AUDIENCES_DATABASE_URL": url,
             "AUDIENCES_SECRET_KEY": "crash-tests-server-key-8e1b4f07c2a9d356",
             "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
             "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
@@ -99,10 +107,20 @@ class Crashing:
         self.restart()
 
 
-@pytest.fixture(scope="module")
-def crashing(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crashing]:
+@pytest.fixture(scope="module", params=ROUTES)
+def crashing(
+    request: pytest.FixtureRequest, server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Crashing]:
+    """A server killed and restarted at will: directly on PostgreSQL, and behind PgBouncer."""
     database = create_database(server_url, prefix="audiences_crash")
-    target = Crashing(database, tmp_path_factory.mktemp("crash"))
+    with routed(request.param, server_url, database) as (url, settings):
+        yield from _crashing(server_url, database, tmp_path_factory.mktemp("crash"), url, settings)
+
+
+def _crashing(
+    server_url: str, database: str, folder: Path, url: str, settings: dict[str, str]
+) -> Iterator[Crashing]:
+    target = Crashing(database, folder, url, settings)
     with psycopg.connect(database) as connection:
         account = connection.execute(
             "SELECT account_id FROM api_keys WHERE consumer_key = %s", (BOOTSTRAP_KEY,)

@@ -16,7 +16,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.server.conftest import BOOTSTRAP_KEY, BOOTSTRAP_SECRET, start_server, stop_server
+from tests.server.conftest import (
+    BOOTSTRAP_KEY,
+    BOOTSTRAP_SECRET,
+    routed,
+    start_server,
+    stop_server,
+)
+from tests.server.pgbouncer import ROUTES
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -68,10 +75,19 @@ class Load:
                 time.sleep(0.1)
 
 
-def test_the_service_fails_fast_and_recovers(postgres: PostgresServer, tmp_path: Path):
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_service_fails_fast_and_recovers(postgres: PostgresServer, tmp_path: Path, route: str):
     database = postgres.get_uri(database="outage")
+    with routed(route, postgres.get_uri(), database) as (url, settings):
+        outage(postgres, database, url, settings, tmp_path)
+
+
+def outage(
+    postgres: PostgresServer, database: str, url: str, settings: dict[str, str], tmp_path: Path
+) -> None:
     env = {
-        "AUDIENCES_DATABASE_URL": database,
+        **settings,
+        "AUDIENCES_DATABASE_URL": url,
         "AUDIENCES_SECRET_KEY": "outage-tests-server-key-2b7e0d94a1c6f358",
         "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,

@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from tests.server.conftest import Server
+from tests.server.conftest import ROUTED, Server
+
+# Directly on PostgreSQL, and behind PgBouncer in transaction pooling mode.
+pytestmark = ROUTED
 
 
 def open_keep_alive(server: Server, count: int) -> list[socket.socket]:

@@ -1,6 +1,7 @@
 """Rules for contacts: property validation, the vendor's update and purge flags, anonymizing."""
 
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func
@@ -172,29 +173,95 @@ async def add_contacts(
     if any(not c.external_id for c in request.contacts):
         raise ContactWithoutId()
     definitions = await definitions_by_name(session, account_id)
-    results: dict[int, AddContactResponse] = {}
-    # Written in externalId order, answered in request order: concurrent lists that share
-    # contacts take their row locks in the same order, so they cannot deadlock.
+    ids = sorted({c.external_id for c in request.contacts if c.external_id})
+    # One locking read (in contact order: concurrent lists that share contacts lock them in the
+    # same order), then one insert and one batch of updates: a few round trips, not 200.
+    existing = await repository.get_contacts(session, account_id, ids, for_update=True)
+    plan = _ListPlan(account_id, definitions, existing, request.update, request.purge)
+    # Written in externalId order (a repeated id in request order), answered in request order.
     order = sorted(
         range(len(request.contacts)), key=lambda i: request.contacts[i].external_id or ""
     )
+    results = {index: plan.add(request.contacts[index]) for index in order}
+    inserted = await repository.insert_contacts(session, [plan.new[e] for e in sorted(plan.new)])
+    await repository.update_contacts(session, account_id, plan.changed)
+    # Created by another request between the read and the insert: written as one at a time.
     for index in order:
         given = request.contacts[index]
-        try:
-            created = await _write(
-                session, account_id, definitions, given, request.update, request.purge
-            )
-        except DomainError as error:
-            code = _CODES.get(error.error_type, "ERROR")
-            results[index] = AddContactResponse(
-                external_id=given.external_id, code=code, message=error.message
-            )
-            continue
-        message = "Contact added" if created else "Contact updated"
-        results[index] = AddContactResponse(
-            external_id=given.external_id, code="OK", message=message
-        )
+        if given.external_id in plan.new and given.external_id not in inserted:
+            results[index] = await _write_one(session, account_id, definitions, given, request)
     return [results[i] for i in range(len(request.contacts))]
+
+
+def _failure(given: ContactIn, error: DomainError) -> AddContactResponse:
+    code = _CODES.get(error.error_type, "ERROR")
+    return AddContactResponse(external_id=given.external_id, code=code, message=error.message)
+
+
+def _success(given: ContactIn, created: bool) -> AddContactResponse:
+    message = "Contact added" if created else "Contact updated"
+    return AddContactResponse(external_id=given.external_id, code="OK", message=message)
+
+
+async def _write_one(
+    session: AsyncSession,
+    account_id: int,
+    definitions: dict[str, Definition],
+    given: ContactIn,
+    request: AddContactsRequest,
+) -> AddContactResponse:
+    try:
+        created = await _write(
+            session, account_id, definitions, given, request.update, request.purge
+        )
+    except DomainError as error:
+        return _failure(given, error)
+    return _success(given, created)
+
+
+@dataclass
+class _ListPlan:
+    """What a contact list writes: new contacts' rows by externalId, existing contacts' values
+    by contact_id, and each contact as the list has left it so far (a repeated id writes over
+    the earlier line, as one request at a time would)."""
+
+    account_id: int
+    definitions: dict[str, Definition]
+    existing: dict[str, Contact]
+    update: bool
+    purge: bool
+    new: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    written: dict[str, Contact] = field(default_factory=dict)
+
+    def add(self, given: ContactIn) -> AddContactResponse:
+        try:
+            external_id = checked_external_id(given.external_id)
+            current = self.written.get(external_id) or self.existing.get(external_id)
+            if current is not None:
+                if not self.update:
+                    raise ContactAlreadyExists()
+                if current.anonymized_at is not None:
+                    raise ContactAnonymized()
+            values = write_values(self.definitions, given, current, self.purge)
+        except DomainError as error:
+            return _failure(given, error)
+        # A transient copy (never added to the session): the loaded row stays untouched.
+        self.written[external_id] = Contact(
+            contact_id=current.contact_id if current is not None else None, **values
+        )
+        if external_id in self.new:
+            self.new[external_id].update(values)
+        elif current is not None and current.contact_id is not None:
+            self.changed[current.contact_id] = values
+        else:
+            self.new[external_id] = {
+                "account_id": self.account_id,
+                "external_id": external_id,
+                "encrypted_id": secrets.token_urlsafe(18),
+                **values,
+            }
+        return _success(given, current is None)
 
 
 async def anonymize_contact(session: AsyncSession, account_id: int, external_id: str) -> None:

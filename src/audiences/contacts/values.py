@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from audiences.contacts.properties import SET, Definition
 from audiences.core.timeutil import from_epoch_ms
@@ -37,9 +37,33 @@ class PropertyValueError(ValueError):
         super().__init__(f"{name}: {reason}")
 
 
+# A plain ASCII address (dot-atom local part, letters-digits-hyphens labels, an alphabetic
+# top-level domain, no IDNA label): valid as it is, the domain lowercased, which is what
+# email_validator answers for it at a small fraction of its cost (it dominated bulk imports).
+# Anything else goes through email_validator.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
+_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE_SUFFIXES = tuple(f".{name}" for name in _SPECIAL_USE)
+
+
+def _plain_email(value: str) -> str | None:
+    match = _PLAIN_EMAIL.fullmatch(value)
+    if match is None or len(value) > 254 or len(match[1]) > 64 or "--" in match[2]:
+        return None
+    domain = match[2].lower()
+    if domain in _SPECIAL_USE or domain.endswith(_SPECIAL_USE_SUFFIXES):
+        return None
+    return f"{match[1]}@{domain}"
+
+
 def normalize_email(value: Any, name: str = "email") -> str:
     if not isinstance(value, str):
         raise PropertyValueError(name, "must be a string")
+    plain = _plain_email(value.strip())
+    if plain is not None:
+        return plain
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:

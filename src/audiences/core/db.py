@@ -79,8 +79,9 @@ def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> 
         },
     }
     options.update(kwargs)
+    options["connect_args"] = connect_args(settings, options["connect_args"])
     engine = create_async_engine(async_url(target), **options)
-    if settings.db_statement_timeout_ms:
+    if settings.db_statement_timeout_ms and not settings.db_transaction_pooling:
         timeout = int(settings.db_statement_timeout_ms)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -89,6 +90,15 @@ def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> 
                 cursor.execute(f"SET statement_timeout = {timeout}")
 
     return engine
+
+
+def connect_args(settings: Settings, args: dict[str, Any]) -> dict[str, Any]:
+    """psycopg's connection arguments; behind a transaction-pooling PgBouncer, without startup
+    options (which it refuses) and with no server-side prepared statement (psycopg prepares a
+    statement run five times on a connection, and the next transaction may run elsewhere)."""
+    if not settings.db_transaction_pooling:
+        return args
+    return {**{k: v for k, v in args.items() if k != "options"}, "prepare_threshold": None}
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -127,6 +137,9 @@ class Database:
     engines: tuple[AsyncEngine, ...] = ()
     export_pool_size: int = 4
     pool_timeout: float = 5.0
+    export_args: dict[str, Any] = field(
+        default_factory=lambda: {"application_name": "audiences-export"}
+    )
     replica: Replica | None = None
     _exports: list["Exports"] = field(default_factory=list)
 
@@ -143,7 +156,7 @@ class Database:
             min_size=0,
             max_size=self.export_pool_size,
             timeout=self.pool_timeout,
-            kwargs={"application_name": "audiences-export"},
+            kwargs=self.export_args,
             open=True,
         )
         # Threads of their own: exports that wait on slow readers never hold the threads
@@ -191,6 +204,7 @@ class Database:
             engines,
             settings.db_export_pool_size,
             settings.db_pool_timeout,
+            connect_args(settings, {"application_name": "audiences-export"}),
             replica,
         )
 

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     read_replica_max_lag: float = 10.0
     read_replica_check_interval: float = 1.0
     db_statement_timeout_ms: int = 0
+    # Behind PgBouncer in transaction pooling mode, consecutive transactions of one client
+    # connection may run on different server connections: nothing may outlive a transaction.
+    # Set it, and no statement is prepared on the server, and no session setting is sent (no
+    # startup options, no SET on connect: set them on the database role, docs/scaling.md).
+    db_transaction_pooling: bool = False
     log_level: str = "INFO"
 
     @field_validator("bootstrap_products")

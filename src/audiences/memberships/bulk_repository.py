@@ -1,7 +1,8 @@
 """All SQL of the bulk member calls: staged uploads, atomic replace, listing and export.
 
 Uploaded ids are first COPYed into the temporary table `upload_ids` (staging.py) on the
-request's connection; every statement here is set-based over it."""
+request's connection, and analyzed; every statement here is set-based over it, on hash or merge
+joins only (core/plans.py): the contacts and members tables' statistics may be stale."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.auth.repository import CredentialQuery
+from audiences.core.plans import analyze, without_nested_loops
 from audiences.core.validation import MAX_ID_LENGTH, contains_pattern
 from audiences.memberships.staging import STAGING, StagedIds
 
@@ -61,14 +63,16 @@ async def unknown_ids(session: AsyncSession, account_id: int) -> tuple[int, list
     """How many distinct uploaded ids name no contact, and the first of them in upload order
     (the staging table is filled by one COPY, so its physical order is the upload's)."""
     params = {"account_id": account_id}
-    count = int((await session.execute(_UNKNOWN, params)).scalar_one())
-    sample = list((await session.scalars(_SAMPLE, params)).all())
+    async with without_nested_loops(session):
+        count = int((await session.execute(_UNKNOWN, params)).scalar_one())
+        sample = list((await session.scalars(_SAMPLE, params)).all())
     return count, sample
 
 
 async def distinct_known(session: AsyncSession, account_id: int) -> int:
     params = {"account_id": account_id}
-    return int((await session.execute(_DISTINCT_KNOWN, params)).scalar_one())
+    async with without_nested_loops(session):
+        return int((await session.execute(_DISTINCT_KNOWN, params)).scalar_one())
 
 
 # The known ids are inserted unless some line named no contact (and unknown ids are not to be
@@ -105,7 +109,8 @@ async def import_members(
         "skip": skip_unknown,
         "received": lines,
     }
-    row = (await session.execute(_IMPORT, params)).one()
+    async with without_nested_loops(session):
+        row = (await session.execute(_IMPORT, params)).one()
     return int(row.matched), int(row.added)
 
 
@@ -113,17 +118,18 @@ async def stage_replacement(session: AsyncSession, account_id: int, staged: Stag
     """The new member set into `replace_ids` (one row per line naming a contact, duplicates
     kept), analyzed and dropped with the staged upload; answers its row count."""
     staged.tables.append("replace_ids")
-    result = await session.execute(
-        text(
-            f"""
-            CREATE TEMP TABLE replace_ids ON COMMIT DROP AS
-            SELECT c.contact_id FROM {STAGING} u
-            JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
-            """
-        ),
-        {"account_id": account_id},
-    )
-    await session.execute(text("ANALYZE replace_ids"))
+    async with without_nested_loops(session):
+        result = await session.execute(
+            text(
+                f"""
+                CREATE TEMP TABLE replace_ids ON COMMIT DROP AS
+                SELECT c.contact_id FROM {STAGING} u
+                JOIN contacts c ON c.account_id = :account_id AND c.external_id = u.ext
+                """
+            ),
+            {"account_id": account_id},
+        )
+    await analyze(session, "replace_ids")
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -161,7 +167,8 @@ async def diff_replacement(
 ) -> tuple[int, int]:
     """(added, removed) that replacing the members by `replace_ids` would make."""
     params = {"account_id": account_id, "audience_id": audience_id}
-    row = (await session.execute(_DIFF, params)).one()
+    async with without_nested_loops(session):
+        row = (await session.execute(_DIFF, params)).one()
     return int(row.added), int(row.removed)
 
 
@@ -170,8 +177,9 @@ async def apply_replacement(
 ) -> tuple[int, int]:
     """Makes the members exactly `replace_ids` with two anti-joins; answers (added, removed)."""
     params = {"account_id": account_id, "audience_id": audience_id}
-    removed = (await session.execute(_REMOVE_OTHERS, params)).rowcount  # type: ignore[attr-defined]
-    added = (await session.execute(_ADD_NEW, params)).rowcount  # type: ignore[attr-defined]
+    async with without_nested_loops(session):
+        removed = (await session.execute(_REMOVE_OTHERS, params)).rowcount  # type: ignore[attr-defined]
+        added = (await session.execute(_ADD_NEW, params)).rowcount  # type: ignore[attr-defined]
     return int(added), int(removed)
 
 
@@ -196,10 +204,15 @@ async def record_changes(
     )
 
 
+# A page walks the members' index and looks each contact up by its primary key (a lateral
+# lookup: a join planned on stale statistics rescanned the account's contacts for every member).
 _PAGE = """
     SELECT m.contact_id, c.external_id, c.email, m.added_at
     FROM audience_members m
-    JOIN contacts c ON c.account_id = m.account_id AND c.contact_id = m.contact_id
+    CROSS JOIN LATERAL (
+        SELECT c.external_id, c.email FROM contacts c
+        WHERE c.account_id = m.account_id AND c.contact_id = m.contact_id LIMIT 1
+    ) c
     WHERE m.account_id = :account_id AND m.audience_id = :audience_id AND m.contact_id > :after
 """
 
@@ -297,6 +310,12 @@ def export_query(neutralise: bool) -> str:
     )
 
 
+# The export's transaction: its statements bounded in time, its join never a nested loop
+# (core/plans.py). Transaction-local, as everything a pooled connection is given.
+EXPORT_SETTINGS = (
+    "SELECT set_config('statement_timeout', %(ms)s, true),"
+    " set_config('enable_nestloop', 'off', true)"
+)
 _EXPORT_SLOTS = 0x45  # the advisory-lock namespace of export slots
 
 
@@ -305,12 +324,9 @@ def begin_export(
 ) -> bool:
     """Starts the export's transaction: takes one of the account's `slots` (transaction-scoped
     advisory locks, shared by every worker) and bounds its statements' time; False when every
-    slot is taken."""
+    slot is taken. Its join is a hash or merge join whatever the statistics (core/plans.py)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('statement_timeout', %(ms)s, true)",
-            {"ms": str(int(statement_timeout_ms))},
-        )
+        cursor.execute(EXPORT_SETTINGS, {"ms": str(int(statement_timeout_ms))})
         cursor.execute(
             """
             SELECT slot FROM generate_series(0, %(slots)s - 1) AS slot

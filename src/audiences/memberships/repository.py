@@ -13,18 +13,24 @@ class AddResult:
 
 
 # One statement resolves the ids, refuses the whole batch if any is unknown, inserts in
-# contact_id order (a stable lock order) and keeps the audience's count and dates true.
+# contact_id order (a stable lock order) and keeps the audience's count and dates true. Each id
+# is looked up by the whole key (lateral, the account taken from the row): as a join, or with
+# the account as a constant, a plan made while the statistics believed the account nearly
+# empty compared every id with every contact of the account.
 _ADD = text(
     """
     WITH input AS (
-        SELECT ext, min(ord) AS ord
+        SELECT ext, min(ord) AS ord, CAST(:account_id AS bigint) AS account_id
         FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS t(ext, ord)
         GROUP BY ext
     ),
     resolved AS (
         SELECT input.ext, input.ord, c.contact_id
         FROM input
-        LEFT JOIN contacts c ON c.account_id = :account_id AND c.external_id = input.ext
+        LEFT JOIN LATERAL (
+            SELECT c.contact_id FROM contacts c
+            WHERE c.account_id = input.account_id AND c.external_id = input.ext OFFSET 0
+        ) c ON true
     ),
     unknown AS (
         SELECT ext, ord FROM resolved WHERE contact_id IS NULL
@@ -78,16 +84,16 @@ async def add_members(
     return AddResult(added=int(row.added), unknown=list(row.unknown))
 
 
+# Members are deleted by their whole primary key: as a join, a plan made on stale statistics
+# (a freshly filled audience believed empty) compared every id with every member.
 _REMOVE = text(
     """
     WITH removed AS (
         DELETE FROM audience_members m
-        USING contacts c
-        WHERE c.account_id = :account_id
-          AND c.external_id = ANY(CAST(:ids AS text[]))
-          AND m.account_id = :account_id
-          AND m.audience_id = :audience_id
-          AND m.contact_id = c.contact_id
+        WHERE m.account_id = :account_id AND m.audience_id = :audience_id
+          AND m.contact_id = ANY(ARRAY(
+              SELECT c.contact_id FROM contacts c
+              WHERE c.account_id = :account_id AND c.external_id = ANY(CAST(:ids AS text[]))))
         RETURNING 1
     ),
     counted AS (

@@ -33,7 +33,11 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(_url(), poolclass=pool.NullPool)
+    # No server-side prepared statements: behind a transaction-pooling PgBouncer the server
+    # connection is shared (docs/scaling.md).
+    engine = create_engine(
+        _url(), poolclass=pool.NullPool, connect_args={"prepare_threshold": None}
+    )
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata)
         with context.begin_transaction():

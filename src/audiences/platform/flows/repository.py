@@ -7,6 +7,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audiences.core.plans import without_nested_loops
 from audiences.platform.flows.models import Flow, FlowNode, FlowNodeAudience
 
 
@@ -142,19 +143,20 @@ async def blocking_filters(
 ) -> Sequence[Row[Any]]:
     """Every trigger or step that filters on the audience: (kind, flow id, flow name, role,
     node name)."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT fl.kind, fl.public_id, fl.name, n.role, n.name AS node_name
-            FROM flow_node_audiences f
-            JOIN flow_nodes n ON n.account_id = f.account_id AND n.node_id = f.node_id
-            JOIN flows fl ON fl.account_id = n.account_id AND fl.flow_id = n.flow_id
-            WHERE f.account_id = :account_id AND f.audience_id = :audience_id
-            ORDER BY fl.flow_id, n.role DESC, n.position
-            """
-        ),
-        {"account_id": account_id, "audience_id": audience_id},
-    )
+    async with without_nested_loops(session):
+        rows = await session.execute(
+            text(
+                """
+                SELECT fl.kind, fl.public_id, fl.name, n.role, n.name AS node_name
+                FROM flow_node_audiences f
+                JOIN flow_nodes n ON n.account_id = f.account_id AND n.node_id = f.node_id
+                JOIN flows fl ON fl.account_id = n.account_id AND fl.flow_id = n.flow_id
+                WHERE f.account_id = :account_id AND f.audience_id = :audience_id
+                ORDER BY fl.flow_id, n.role DESC, n.position
+                """
+            ),
+            {"account_id": account_id, "audience_id": audience_id},
+        )
     return rows.all()
 
 

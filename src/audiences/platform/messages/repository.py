@@ -7,6 +7,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audiences.core.plans import without_nested_loops
 from audiences.platform.messages.models import Message, MessageBlock
 
 
@@ -97,18 +98,19 @@ async def blocking_blocks(
     session: AsyncSession, account_id: int, audience_id: int
 ) -> Sequence[Row[Any]]:
     """Every dynamic content block shown to the audience: (message id, message name, block)."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT msg.public_id, msg.name, b.name AS block_name
-            FROM message_blocks b
-            JOIN messages msg ON msg.account_id = b.account_id AND msg.message_id = b.message_id
-            WHERE b.account_id = :account_id AND b.audience_id = :audience_id
-            ORDER BY msg.message_id, b.position
-            """
-        ),
-        {"account_id": account_id, "audience_id": audience_id},
-    )
+    async with without_nested_loops(session):
+        rows = await session.execute(
+            text(
+                """
+                SELECT msg.public_id, msg.name, b.name AS block_name
+                FROM message_blocks b
+                JOIN messages msg ON msg.account_id = b.account_id AND msg.message_id = b.message_id
+                WHERE b.account_id = :account_id AND b.audience_id = :audience_id
+                ORDER BY msg.message_id, b.position
+                """
+            ),
+            {"account_id": account_id, "audience_id": audience_id},
+        )
     return rows.all()
 
 
