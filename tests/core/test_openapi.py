@@ -211,3 +211,24 @@ async def test_the_examples_succeed_when_tried_top_to_bottom(tenant: Tenant):
     mailing = await tenant.client.get(f"{BASE}/mailing/{made['/mailing']}")
     assert mailing.json()["status"] == "scheduled"
     assert [t["name"] for t in TAGS][:3] == VENDOR_TAGS
+
+
+def types_of(schema: dict[str, Any]) -> set[str]:
+    """Every JSON type a property's schema admits."""
+    found: set[str] = set()
+    for option in [schema, *schema.get("anyOf", [])]:
+        kind = option.get("type", [])
+        found.update([kind] if isinstance(kind, str) else kind)
+    return found
+
+
+async def test_text_fields_that_take_numbers_say_so(http: httpx.AsyncClient):
+    # The service reads `"externalId": 7` as "7" (the vendor's clients send numeric ids as
+    # numbers); a document that says "string" only has a fuzzer report every accepted number.
+    schemas = (await document_of(http))["components"]["schemas"]
+    assert types_of(schemas["AudienceCreate"]["properties"]["name"]) == {"string", "number", "null"}
+    assert "number" in types_of(schemas["ContactIn"]["properties"]["externalId"])
+    contacts = schemas["ChangeContactsAudienceRequest"]["properties"]["contacts"]
+    assert "number" in types_of(contacts["items"])
+    # Read shapes and dates are not widened.
+    assert types_of(schemas["AudienceRead"]["properties"]["name"]) == {"string"}

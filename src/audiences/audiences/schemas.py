@@ -4,7 +4,7 @@ from pydantic import ConfigDict, Field
 
 from audiences.core import examples
 from audiences.core.paging import Paging
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 from audiences.core.validation import MAX_ID_LENGTH
 
 _EXAMPLE: dict[str, Any] = {
@@ -14,13 +14,11 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class AudienceCreate(ApiModel):
+class AudienceCreate(NumbersAsStrings):
     """An audience to synchronize: a unique id and a unique name chosen by the caller.
     Read-only fields sent back (dates) are ignored."""
 
-    model_config = ConfigDict(
-        extra="ignore", coerce_numbers_to_str=True, json_schema_extra={"example": _EXAMPLE}
-    )
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"example": _EXAMPLE})
 
     external_id: str | None = Field(
         default=None,

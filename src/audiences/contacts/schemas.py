@@ -3,7 +3,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from audiences.contacts.properties import PropertyType
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 
 
 class Channel(ApiModel):
@@ -103,12 +103,11 @@ class DefinedProperty(PropertyRead):
     standard: bool = Field(description="Standard properties cannot be removed")
 
 
-class ContactIn(ApiModel):
+class ContactIn(NumbersAsStrings):
     """A contact as written. Read-only fields (created, lastChanged, encryptedId, temporary)
     are accepted and ignored, so a contact read can be written back."""
 
     model_config = ConfigDict(
-        coerce_numbers_to_str=True,
         extra="ignore",
         json_schema_extra={
             "example": {

@@ -1,7 +1,11 @@
 """The base of every API shape: snake_case names in Python, the vendor's camelCase on the wire."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 class ApiModel(BaseModel):
@@ -15,3 +19,29 @@ class ApiModel(BaseModel):
         validate_by_name=True,
         serialize_by_alias=True,
     )
+
+
+class NumbersAsStrings(ApiModel):
+    """A request shape whose text fields also take numbers, as text (`"name": 7` is "7"): the
+    vendor's clients send numeric ids as JSON numbers. Its JSON schema says so."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for field in schema.get("properties", {}).values():
+            _text_or_number(field)
+        return schema
+
+
+def _text_or_number(schema: dict[str, Any]) -> None:
+    """A plain text type (no format, no fixed values) is widened to text or number."""
+    if schema.get("type") == "string" and "format" not in schema and "enum" not in schema:
+        schema["type"] = ["string", "number"]
+    for option in schema.get("anyOf", []):
+        _text_or_number(option)
+    if isinstance(schema.get("items"), dict):
+        _text_or_number(schema["items"])

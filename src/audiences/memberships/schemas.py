@@ -4,7 +4,7 @@ from fastapi import Query
 from pydantic import ConfigDict, Field
 
 from audiences.core.paging import Paging
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 
 FormulasParam = Annotated[
     Literal["neutralise", "raw"],
@@ -25,11 +25,10 @@ UnknownSample = Annotated[
 ]
 
 
-class ChangeContactsAudienceRequest(ApiModel):
+class ChangeContactsAudienceRequest(NumbersAsStrings):
     """Contact externalIds to add or remove (at most 2500 per call)."""
 
     model_config = ConfigDict(
-        coerce_numbers_to_str=True,
         json_schema_extra={"example": {"contacts": ["crm-1001", "crm-1002"]}},
     )
 

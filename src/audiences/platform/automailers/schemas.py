@@ -5,7 +5,7 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from audiences.core import examples
 from audiences.core.examples import dated
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import Moment, Name
 
@@ -39,12 +39,11 @@ def checked_period(value: str) -> str:
 Duration = Annotated[str, Field(max_length=64), AfterValidator(checked_period)]
 
 
-class AutomailerCreate(ApiModel):
+class AutomailerCreate(NumbersAsStrings):
     """Mails each contact added to the audience after `firstSendingMoment`, `period` after it
     was added, until `lastSendingMoment`."""
 
     model_config = ConfigDict(
-        coerce_numbers_to_str=True,
         extra="forbid",
         json_schema_extra=dated(
             lambda: {

@@ -3,15 +3,15 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from audiences.core import examples
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import Name
 
 FlowStatus = Literal["draft", "active", "paused", "stopped"]
 
 
-class NodeIn(ApiModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+class NodeIn(NumbersAsStrings):
+    model_config = ConfigDict(extra="forbid")
 
     id: IdReference | None = Field(
         default=None, description="Keep an existing trigger or step's id on PUT"

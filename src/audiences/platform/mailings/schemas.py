@@ -5,7 +5,7 @@ from pydantic import ConfigDict, Field
 from audiences.core import examples
 from audiences.core.examples import dated
 from audiences.core.paging import Paging
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import ContactLookup, Moment, Name
 
@@ -13,11 +13,10 @@ MailingType = Literal["EMAIL", "SMS"]
 MailingStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 
 
-class MailingCreate(ApiModel):
+class MailingCreate(NumbersAsStrings):
     """A mailing to an audience, mailed with one permission."""
 
     model_config = ConfigDict(
-        coerce_numbers_to_str=True,
         extra="forbid",
         json_schema_extra=dated(
             lambda: {

@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field
 
 from audiences.core import examples
-from audiences.core.schemas import ApiModel
+from audiences.core.schemas import ApiModel, NumbersAsStrings
 from audiences.core.validation import IdReference, storable_text
 from audiences.platform.schemas import Name
 
@@ -17,8 +17,8 @@ def _text(value: str) -> str:
 Content = Annotated[str, Field(max_length=100_000), AfterValidator(_text)]
 
 
-class BlockIn(ApiModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+class BlockIn(NumbersAsStrings):
+    model_config = ConfigDict(extra="forbid")
 
     name: Name
     content: Content
