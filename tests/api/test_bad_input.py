@@ -156,3 +156,37 @@ class TestAutomailerPeriod:
         ):
             assert response.status_code == 417, response.text
             assert "longer than 100 years" in response.json()["message"]
+
+
+class TestLooseTypes:
+    """Found by schemathesis: values of another JSON type were read as a flag or a moment,
+    where the document says boolean or an ISO 8601 text."""
+
+    @pytest.mark.parametrize("flag", [0, 1, "true", "yes"])
+    async def test_a_flag_that_is_not_a_boolean_is_400(self, tenant: Tenant, flag: object):
+        body = {"contact": {"externalId": "c1"}, "purge": flag}
+        response = await tenant.client.post(f"{API}/contact", json=body)
+        assert response.status_code == 400, response.text
+        assert "'purge'" in response.json()["message"]
+
+    @pytest.mark.parametrize("moment", [0, 1764280800, "1764280800", "0.5"])
+    async def test_a_moment_that_is_not_iso_8601_is_400(self, tenant: Tenant, moment: object):
+        await make_audience(tenant.client, "a")
+        response = await tenant.client.post(
+            f"{API}/automailer", json={**AUTOMAILER, "firstSendingMoment": moment}
+        )
+        assert response.status_code == 400, response.text
+        assert "'firstSendingMoment'" in response.json()["message"]
+
+    async def test_a_due_moment_that_is_not_iso_8601_is_400(self, tenant: Tenant):
+        await make_audience(tenant.client, "a")
+        created = await tenant.client.post(f"{API}/automailer", json=AUTOMAILER)
+        due = f"{API}/automailer/{created.json()['id']}/due"
+        assert (await tenant.client.get(due, params={"at": "0.5"})).status_code == 400
+        assert (await tenant.client.get(due, params={"at": "2027-01-01"})).status_code == 200
+
+    async def test_a_number_for_a_text_field_is_still_taken_as_text(self, tenant: Tenant):
+        # The vendor's clients send numeric ids as numbers (the document says string or number).
+        response = await tenant.client.post(f"{API}/contact", json={"contact": {"externalId": 7}})
+        assert response.status_code == 204, response.text
+        assert (await tenant.client.get(f"{API}/contact/7")).status_code == 200

@@ -226,9 +226,44 @@ async def test_text_fields_that_take_numbers_say_so(http: httpx.AsyncClient):
     # The service reads `"externalId": 7` as "7" (the vendor's clients send numeric ids as
     # numbers); a document that says "string" only has a fuzzer report every accepted number.
     schemas = (await document_of(http))["components"]["schemas"]
-    assert types_of(schemas["AudienceCreate"]["properties"]["name"]) == {"string", "number", "null"}
+    assert types_of(schemas["AudienceCreate"]["properties"]["name"]) == {"string", "number"}
     assert "number" in types_of(schemas["ContactIn"]["properties"]["externalId"])
     contacts = schemas["ChangeContactsAudienceRequest"]["properties"]["contacts"]
     assert "number" in types_of(contacts["items"])
     # Read shapes and dates are not widened.
     assert types_of(schemas["AudienceRead"]["properties"]["name"]) == {"string"}
+
+
+def parameter(document: dict[str, Any], method: str, path: str, name: str) -> dict[str, Any]:
+    listed = document["paths"][path][method]["parameters"]
+    return next(p for p in listed if p["name"] == name)
+
+
+async def test_the_document_states_the_input_rules(http: httpx.AsyncClient):
+    # What the service refuses, the document says, so a client (and a fuzzer) knows before
+    # sending: found missing by schemathesis' positive and negative checks.
+    document = await document_of(http)
+    schemas = document["components"]["schemas"]
+    audience = schemas["AudienceCreate"]
+    assert audience["required"] == ["externalId", "name"]
+    assert audience["properties"]["name"]["pattern"] == "^(?=.*\\S)[^\\x00-\\x1F\\x7F-\\x9F]*$"
+    assert schemas["AudienceUpdate"]["required"] == ["name"]
+    assert schemas["NewContact"]["required"] == ["externalId"]
+    assert schemas["ContactRequest"]["properties"]["purge"]["type"] == "boolean"
+    assert schemas["SetEntryIn"]["properties"]["bit"]["minimum"] == 1
+    assert schemas["PropertyCreate"]["properties"]["name"]["pattern"].startswith("^[A-Za-z]")
+    assert schemas["AutomailerCreate"]["properties"]["period"]["format"] == "duration"
+    assert "pattern" in schemas["FolderWrite"]["properties"]["name"]
+    from_date = parameter(document, "get", "/contact/updates/list", "fromDate")
+    assert from_date["required"] is True
+    assert from_date["schema"]["anyOf"][0]["pattern"] == "^[0-9]{1,14}$"
+    # Any text in a path or query: no NUL (the pipeline refuses one everywhere).
+    assert parameter(document, "get", "/audience", "folder")["schema"]["anyOf"][0]["pattern"] == (
+        "^[^\\x00]*$"
+    )
+    search = parameter(document, "get", "/contact/search", "MPSearchQuery")["schema"]
+    assert "=" in search["pattern"]
+    # No body is an upload of no ids; NDJSON is a sequence of JSON values.
+    upload = document["paths"]["/audience/{externalId}/contact"]["put"]["requestBody"]
+    assert upload["required"] is False
+    assert upload["content"]["application/x-ndjson"]["schema"]["type"] == "array"

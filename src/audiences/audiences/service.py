@@ -17,6 +17,7 @@ from audiences.audiences.errors import (
 )
 from audiences.audiences.models import Audience
 from audiences.audiences.schemas import (
+    MAX_DESCRIPTION,
     AudienceCreate,
     AudienceListItem,
     AudienceRead,
@@ -29,8 +30,6 @@ from audiences.folders import repository as folders_repository
 from audiences.folders.errors import FolderNotFound
 from audiences.history import service as history
 from audiences.platform.schemas import References
-
-MAX_DESCRIPTION = 4000
 
 
 def to_read(audience: Audience) -> AudienceRead:

@@ -74,7 +74,8 @@ RESERVED_NAMES = frozenset(
         "contact",
     )
 )
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+NAME_PATTERN = "[A-Za-z][A-Za-z0-9_]{0,63}"
+_NAME = re.compile(NAME_PATTERN)
 MAX_DESCRIPTION = 255
 MAX_ENTRIES = 100
 MAX_BIT = 2**31 - 1

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from audiences.api.params import ExternalIdPath
 from audiences.api.routing import ApiRoute, UploadRoute, route
 from audiences.auth.dependencies import CurrentPrincipal
-from audiences.contacts import definitions, imports, queries, service
+from audiences.contacts import definitions, imports, queries, search, service
 from audiences.contacts.errors import (
     ContactAlreadyExists,
     ContactAnonymized,
@@ -35,11 +35,13 @@ from audiences.contacts.schemas import (
     ContactRead,
     ContactRequest,
     ImportReport,
+    NewContactRequest,
     PropertyRead,
 )
+from audiences.core import timeutil
 from audiences.core.db import SessionDep
 from audiences.core.errors import InvalidParams
-from audiences.core.openapi import errors
+from audiences.core.openapi import REQUIRED, errors
 from audiences.core.paging import (
     DEFAULT_PAGE_SIZE,
     AfterParam,
@@ -64,12 +66,18 @@ SearchQueryParam = Annotated[
         description="name=value: externalId, encryptedId or a property of the account, such as "
         "email=ann@example.com (see docs/api.md for how each type compares)",
         examples=["email=ann@example.com"],
+        json_schema_extra={"pattern": "^[^=\\x00]*=[^\\x00]*$", "maxLength": search.MAX_QUERY},
     ),
 ]
 # Required, but checked by the service so that a missing date gets the vendor's message.
 _MOMENT = "Required. ISO 8601 (or epoch milliseconds); included"
-FromDateParam = Annotated[str | None, Query(alias="fromDate", description=_MOMENT)]
-ToDateParam = Annotated[str | None, Query(alias="toDate", description=_MOMENT)]
+_REQUIRED_MOMENT = {**timeutil.MOMENT_SCHEMA, REQUIRED: True}
+FromDateParam = Annotated[
+    str | None, Query(alias="fromDate", description=_MOMENT, json_schema_extra=_REQUIRED_MOMENT)
+]
+ToDateParam = Annotated[
+    str | None, Query(alias="toDate", description=_MOMENT, json_schema_extra=_REQUIRED_MOMENT)
+]
 
 
 @contact_router.get("/properties/list", response_model=list[PropertyRead], responses=errors())
@@ -99,7 +107,8 @@ _IMPORT_BODY = {
     ),
     "content": {
         "application/x-ndjson": {
-            "schema": {"type": "string"},
+            # The lines, each a JSON value: a sequence of contacts.
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/NewContact"}},
             "example": '{"externalId": "crm-1003", "properties": {"email": "cy@example.com"}}\n',
         },
         "text/csv": {
@@ -154,7 +163,7 @@ async def import_contacts(
     responses=errors(*_WRITE_ERRORS, ContactAlreadyExists),
 )
 async def create_contact(
-    body: ContactRequest, session: SessionDep, principal: CurrentPrincipal
+    body: NewContactRequest, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
     """Add a contact; an existing one is updated only when `update` is true."""
     await service.create_contact(session, principal.account_id, body)

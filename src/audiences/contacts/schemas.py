@@ -1,14 +1,21 @@
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
-from audiences.contacts.properties import PropertyType
-from audiences.core.schemas import ApiModel, NumbersAsStrings
+from audiences.contacts.properties import (
+    MAX_BIT,
+    MAX_DESCRIPTION,
+    MAX_ENTRIES,
+    NAME_PATTERN,
+    PropertyType,
+)
+from audiences.core.schemas import ApiModel, NumbersAsStrings, required_text
+from audiences.core.validation import MAX_ID_LENGTH, PLAIN_NAME
 
 
 class Channel(ApiModel):
     name: Literal["EMAIL", "SMS"]
-    value: bool
+    value: StrictBool
 
 
 class SetPropertyEntry(ApiModel):
@@ -38,14 +45,23 @@ class PropertyRead(ApiModel):
     entries: list[SetPropertyEntry] | None = None
 
 
+# A description is stripped, then 1 to 255 characters of text.
+_DESCRIPTION: dict[str, Any] = {"maxLength": MAX_DESCRIPTION, "pattern": "^(?=.*\\S)[^\\x00]*$"}
+_ENTRIES: dict[str, Any] = {"maxItems": MAX_ENTRIES}
+_CONTACT_ID: dict[str, Any] = {"maxLength": MAX_ID_LENGTH, "pattern": PLAIN_NAME}
+
+
 class SetEntryIn(ApiModel):
     """An option of a set: its bit, its label, and its place in lists (default: as given)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    bit: int = Field(description="1 to 2147483647, unique within the set")
-    description: str = Field(description="1 to 255 characters")
-    rank: int | None = None
+    bit: int = Field(
+        description="1 to 2147483647, unique within the set",
+        json_schema_extra={"minimum": 1, "maximum": MAX_BIT},
+    )
+    description: str = Field(description="1 to 255 characters", json_schema_extra=_DESCRIPTION)
+    rank: int | None = Field(default=None, json_schema_extra={"minimum": 0, "maximum": MAX_BIT})
 
 
 class PropertyCreate(ApiModel):
@@ -66,10 +82,17 @@ class PropertyCreate(ApiModel):
         },
     )
 
-    name: str = Field(description="1 to 64 letters, digits or _, starting with a letter")
+    name: str = Field(
+        description="1 to 64 letters, digits or _, starting with a letter",
+        json_schema_extra={"pattern": f"^{NAME_PATTERN}$"},
+    )
     type: PropertyType
-    description: str | None = Field(default=None, description="Default: the name")
-    entries: list[SetEntryIn] | None = Field(default=None, description="A set's options")
+    description: str | None = Field(
+        default=None, description="Default: the name", json_schema_extra=_DESCRIPTION
+    )
+    entries: list[SetEntryIn] | None = Field(
+        default=None, description="A set's options", json_schema_extra=_ENTRIES
+    )
 
 
 class PropertyUpdate(ApiModel):
@@ -91,9 +114,11 @@ class PropertyUpdate(ApiModel):
 
     name: str | None = Field(default=None, description="If given, must be the path's name")
     type: PropertyType | None = Field(default=None, description="If given, must be unchanged")
-    description: str | None = None
+    description: str | None = Field(default=None, json_schema_extra=_DESCRIPTION)
     entries: list[SetEntryIn] | None = Field(
-        default=None, description="The set's entries, all of them: bits left out are removed"
+        default=None,
+        description="The set's entries, all of them: bits left out are removed",
+        json_schema_extra=_ENTRIES,
     )
 
 
@@ -123,12 +148,28 @@ class ContactIn(NumbersAsStrings):
         },
     )
 
-    external_id: str | None = Field(default=None, description="Your reference for the contact")
-    test_group: bool | None = None
+    external_id: str | None = Field(
+        default=None,
+        description="Your reference for the contact (1-255 characters, no control characters)",
+        json_schema_extra=_CONTACT_ID,
+    )
+    test_group: StrictBool | None = None
     properties: dict[str, Any] | None = Field(
         default=None, description="Keys from GET /contact/properties/list"
     )
     channels: list[Channel] | None = None
+
+
+class NewContact(ContactIn):
+    """A contact to add: as ContactIn, with its externalId (required)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["externalId"]})
+
+    external_id: str | None = Field(
+        default=None,
+        description="Your reference for the contact (1-255 characters, no control characters)",
+        json_schema_extra=required_text(_CONTACT_ID),
+    )
 
 
 class ContactRequest(ApiModel):
@@ -145,8 +186,17 @@ class ContactRequest(ApiModel):
     )
 
     contact: ContactIn
-    update: bool = Field(default=False, description="Update the contact if it already exists")
-    purge: bool = Field(default=False, description="Remove existing properties that are not set")
+    update: StrictBool = Field(default=False, description="Update the contact if it already exists")
+    purge: StrictBool = Field(
+        default=False, description="Remove existing properties that are not set"
+    )
+
+
+class NewContactRequest(ContactRequest):
+    """A contact to add (or with `update`, to update), with the vendor's update and purge
+    flags."""
+
+    contact: NewContact
 
 
 class AddContactsRequest(ApiModel):
@@ -164,9 +214,9 @@ class AddContactsRequest(ApiModel):
         }
     )
 
-    contacts: list[ContactIn]
-    update: bool = False
-    purge: bool = False
+    contacts: list[NewContact]
+    update: StrictBool = False
+    purge: StrictBool = False
 
 
 class ContactRead(ApiModel):

@@ -21,6 +21,7 @@ from audiences.core.errors import (
     NotAuthorized,
     TransientConflict,
 )
+from audiences.core.validation import NO_NUL
 
 SWAGGER_STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
 STATIC_URL = "/static-docs"
@@ -79,6 +80,7 @@ def install_openapi(
             app.openapi_schema = document
             _summaries_from_docstrings(app.openapi_schema)
             _declare_input_errors(app.openapi_schema)
+            _declare_parameter_rules(app.openapi_schema)
             _declare_security(app.openapi_schema)
             _order_by_tags(app.openapi_schema)
         return app.openapi_schema
@@ -159,6 +161,26 @@ def _declare_input_errors(document: dict[str, Any]) -> None:
                 "schema", reference
             )
             _add_example(entry, error)
+
+
+# A parameter the handler checks itself (so that a missing one gets the vendor's message)
+# says it is required with this mark in its schema.
+REQUIRED = "x-required"
+
+
+def _declare_parameter_rules(document: dict[str, Any]) -> None:
+    """Every text parameter states that it holds no NUL (the pipeline refuses one in any path
+    or query, InputGuardMiddleware), and a parameter marked REQUIRED is required."""
+    for operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if schema.pop(REQUIRED, False):
+                parameter["required"] = True
+            for option in [schema, *schema.get("anyOf", [])]:
+                if option.get("type") == "string" and not {"pattern", "enum", "format"} & set(
+                    option
+                ):
+                    option["pattern"] = NO_NUL
 
 
 # Swagger UI cannot sign OAuth 1.0a requests (every request needs its own nonce, timestamp and

@@ -1,5 +1,6 @@
 """The base of every API shape: snake_case names in Python, the vendor's camelCase on the wire."""
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
@@ -35,6 +36,21 @@ class NumbersAsStrings(ApiModel):
         for field in schema.get("properties", {}).values():
             _text_or_number(field)
         return schema
+
+
+def required_text(rules: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` of a field the service requires but checks itself (to answer a
+    missing one as the vendor does): its schema is its text type alone, never null, with
+    these rules."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        options = [o for o in schema.pop("anyOf", []) if o.get("type") != "null"]
+        if options:
+            schema.update(options[0])
+        schema.update(rules)
+
+    return extra
 
 
 def _text_or_number(schema: dict[str, Any]) -> None:

@@ -1,10 +1,20 @@
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 # An unencoded "+" of an offset arrives as a space: "2026-12-01T10:00:00 01:00".
 _SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
-# Epoch milliseconds up to year 9999 fit in 14 digits; more cannot be a date Python holds.
-_MAX_EPOCH_DIGITS = 16
+# Epoch milliseconds: at most 14 digits (to the year 5138; later dates are written in ISO
+# 8601), so that the document's pattern states exactly what is accepted.
+MAX_EPOCH_DIGITS = 14
+# A moment as a query parameter: epoch milliseconds or ISO 8601 (a date and time or a date).
+MOMENT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": f"^[0-9]{{1,{MAX_EPOCH_DIGITS}}}$"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
+    ]
+}
 
 
 def epoch_ms(moment: datetime | None) -> int | None:
@@ -24,7 +34,7 @@ def parse_moment(text: str) -> datetime:
     text = text.strip()
     try:
         if text.isascii() and text.isdigit():
-            if len(text) > _MAX_EPOCH_DIGITS:
+            if len(text) > MAX_EPOCH_DIGITS:
                 raise ValueError("out of range")
             return from_epoch_ms(int(text))
         moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text).replace("Z", "+00:00"))

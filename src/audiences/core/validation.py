@@ -10,6 +10,10 @@ MAX_ID_LENGTH = 255
 # Unicode's control characters (category Cc), as a JSON Schema pattern: what
 # has_control_characters refuses (it also refuses lone surrogates, which no pattern can name).
 NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1F\\x7F-\\x9F]*$"
+# Text PostgreSQL can store (storable_text also refuses lone surrogates).
+NO_NUL = "^[^\\x00]*$"
+# A name: no control characters, and not blank.
+PLAIN_NAME = "^(?=.*\\S)[^\\x00-\\x1F\\x7F-\\x9F]*$"
 
 
 def has_control_characters(value: str) -> bool:

@@ -11,6 +11,7 @@ from audiences.api.routing import ApiRoute, DownloadRoute, LaggingReadRoute, Upl
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.auth.dependencies import AudiencePrincipal, authenticated
+from audiences.core import timeutil
 from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
@@ -168,18 +169,30 @@ async def remove_members(
     return Response(status_code=204)
 
 
+_NDJSON_ID = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "properties": {"externalId": {"type": "string"}},
+            "required": ["externalId"],
+        },
+    ]
+}
 _UPLOAD_BODY = {
-    "required": True,
+    # No body is an upload of no ids (the vendor's DELETE empties an audience the same way).
+    "required": False,
     "description": (
         "The contact externalIds, streamed: text/plain one id a line, text/csv with an "
         "externalId column, or application/x-ndjson (a JSON string or "
-        '{"externalId": ...} a line). Millions per request.'
+        '{"externalId": ...} a line). Millions per request. No body is an upload of no ids.'
     ),
     "content": {
         "text/plain": {"schema": {"type": "string"}, "example": "crm-1001\ncrm-1002\n"},
         "text/csv": {"schema": {"type": "string"}, "example": "externalId,segment\ncrm-1001,a\n"},
         "application/x-ndjson": {
-            "schema": {"type": "string"},
+            # The lines, each a JSON value: a sequence of them.
+            "schema": {"type": "array", "items": _NDJSON_ID},
             "example": '"crm-1001"\n{"externalId": "crm-1002"}\n',
         },
     },
@@ -283,6 +296,7 @@ async def list_members(
         Query(
             alias="addedSince",
             description="Only members added at or after this (epoch ms or ISO 8601)",
+            json_schema_extra=timeutil.MOMENT_SCHEMA,
         ),
     ] = None,
 ) -> MembersPage:

@@ -36,7 +36,11 @@ def checked_period(value: str) -> str:
     return value
 
 
-Duration = Annotated[str, Field(max_length=64), AfterValidator(checked_period)]
+Duration = Annotated[
+    str,
+    Field(max_length=64, json_schema_extra={"format": "duration", "pattern": _DURATION.pattern}),
+    AfterValidator(checked_period),
+]
 
 
 class AutomailerCreate(NumbersAsStrings):
