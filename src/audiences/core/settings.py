@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     db_pool_timeout: float = 5.0
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"
+    # Set by `audiences serve --ephemeral` (a throwaway database): mounts the /testing calls
+    # (accounts, reset, injected faults), which exist nowhere else.
+    ephemeral: bool = False
 
     @field_validator("bootstrap_products")
     @classmethod
