@@ -174,6 +174,7 @@ def serve(
         bool,
         typer.Option(
             "--ephemeral",
+            envvar="AUDIENCES_EPHEMERAL",
             help="A throwaway database (an embedded PostgreSQL in a temporary folder, or a "
             "new database on AUDIENCES_DATABASE_URL's server) removed on exit, and the "
             "/testing calls: a Spotler stand-in for CI.",

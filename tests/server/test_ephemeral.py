@@ -5,6 +5,8 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -150,3 +152,28 @@ def test_a_port_in_use_is_one_line(tmp_path: Path):
         assert "already in use" in taken.stderr and "Traceback" not in taken.stderr
     finally:
         service.stop()
+
+
+def test_the_environment_variable_makes_a_plain_serve_ephemeral(tmp_path: Path):
+    ready = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audiences", "serve", "--port", "0", "--ready-file", str(ready)],
+        env={**os.environ, **BARE, "AUDIENCES_EPHEMERAL": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        found = json.loads(ready.read_text())
+        assert Path(found["dataDir"]).name.startswith("audiences-ephemeral-")
+        faults = httpx.get(
+            f"{found['url']}/integrationservice/testing/faults",
+            auth=(found["consumerKey"], found["consumerSecret"]),
+        )
+        assert faults.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(40)
+    assert not Path(found["dataDir"]).exists()
