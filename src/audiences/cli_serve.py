@@ -2,6 +2,7 @@
 database removed when the process ends, for other teams' CI."""
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,11 +100,7 @@ def _ephemeral_database(settings: Settings) -> Iterator[tuple[Settings, str]]:
     """A throwaway database for the settings (embedded, or on the configured server), with a
     server key of its own unless one is set; removed when the block ends, however it ends.
     Exported, so server workers see the same settings."""
-    made = (
-        ephemeral_db.start_database_ephemeral(settings.database_url)
-        if settings.database_url
-        else ephemeral_db.start_embedded_ephemeral()
-    )
+    made = _start_ephemeral(settings.database_url)
     try:
         key = settings.secret_key or new_server_key()
         settings = settings.model_copy(
@@ -114,6 +112,25 @@ def _ephemeral_database(settings: Settings) -> Iterator[tuple[Settings, str]]:
         yield settings, made.data_dir
     finally:
         made.remove()
+
+
+def _start_ephemeral(server_url: str | None) -> ephemeral_db.Ephemeral:
+    """The throwaway database, started while this process imports the application (which the
+    server does next): the two take about as long, and the database mostly waits on programs
+    (a copy, pg_ctl), so a start takes the longer of the two instead of both."""
+    with ThreadPoolExecutor(1, "ephemeral-start") as pool:
+        if server_url:
+            future = pool.submit(ephemeral_db.start_database_ephemeral, server_url)
+        else:
+            future = pool.submit(ephemeral_db.start_embedded_ephemeral)
+        try:
+            importlib.import_module(server.APP.partition(":")[0])
+            return future.result()
+        except BaseException:
+            # A stop (SIGTERM) while the database starts: it is removed once it is made.
+            with contextlib.suppress(Exception):
+                future.result().remove()
+            raise
 
 
 def _ephemeral_credential(settings: Settings, box: SecretBox) -> tuple[str, str]:

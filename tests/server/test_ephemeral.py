@@ -6,12 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import psutil
 import psycopg
+import pytest
 
 from audiences.testing.pytest_plugin import Service, start_service
 
@@ -177,3 +179,19 @@ def test_the_environment_variable_makes_a_plain_serve_ephemeral(tmp_path: Path):
         process.terminate()
         process.wait(40)
     assert not Path(found["dataDir"]).exists()
+
+
+@pytest.mark.parametrize("after", [0.5, 1.2, 2.0])
+def test_a_stop_during_start_up_leaves_nothing_behind(tmp_path: Path, after: float):
+    before = set(Path(tempfile.gettempdir()).glob("audiences-ephemeral-*"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audiences", "serve", "--ephemeral", "--port", "0"],
+        env={**os.environ, **BARE},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(after)
+    process.terminate()
+    process.wait(60)
+    left = set(Path(tempfile.gettempdir()).glob("audiences-ephemeral-*")) - before
+    assert left == set()

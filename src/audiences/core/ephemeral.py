@@ -135,13 +135,21 @@ def sweep_abandoned() -> None:
     before they could clean up."""
     for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
         try:
-            owner = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
+            owner = (folder / OWNER_FILE).read_text()
+        except OSError:
             continue
-        if psutil.pid_exists(owner):
+        if owner == _owner_mark(owner.split(" ")[0]):
             continue
         _stop_postmaster(folder / "pgdata")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _owner_mark(pid: str | int) -> str:
+    """A process's pid and start time: a pid reused by another process does not match."""
+    try:
+        return f"{pid} {psutil.Process(int(pid)).create_time()}"
+    except (ValueError, psutil.Error):
+        return ""
 
 
 def start_embedded_ephemeral() -> Ephemeral:
@@ -152,7 +160,7 @@ def start_embedded_ephemeral() -> Ephemeral:
     if not (template / "PG_VERSION").exists():
         build_template(template)
     folder = Path(tempfile.mkdtemp(prefix=PREFIX))
-    (folder / OWNER_FILE).write_text(str(os.getpid()))
+    (folder / OWNER_FILE).write_text(_owner_mark(os.getpid()))
     pgdata = folder / "pgdata"
 
     def remove() -> None:

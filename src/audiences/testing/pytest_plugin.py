@@ -82,16 +82,16 @@ def start_service(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + timeout
-    while not ready.exists():
-        if process.poll() is not None:
-            raise RuntimeError(f"audiences serve exited ({process.returncode}):\n{log.read_text()}")
-        if time.monotonic() > deadline:
+    try:
+        found = _wait_for(ready, process, log, timeout)
+    except BaseException:
+        # Never left running: stopped as CI would stop it, so its database goes too.
+        process.terminate()
+        try:
+            process.wait(40)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
-            raise RuntimeError(f"audiences serve was not ready in {timeout} s:\n{log.read_text()}")
-        time.sleep(0.02)
-    found = json.loads(ready.read_text())
+        raise
     return Service(
         found["url"],
         found["consumerKey"],
@@ -100,6 +100,21 @@ def start_service(
         process,
         log,
     )
+
+
+def _wait_for(
+    ready: Path, process: "subprocess.Popen[bytes]", log: Path, timeout: float
+) -> dict[str, str]:
+    """The ready file's content, once written."""
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"audiences serve exited ({process.returncode}):\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"audiences serve was not ready in {timeout} s:\n{log.read_text()}")
+        time.sleep(0.02)
+    found: dict[str, str] = json.loads(ready.read_text())
+    return found
 
 
 def create_account(service: Service, name: str, products: tuple[str, ...] = PRODUCTS) -> Account:
