@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 
 KEYS = []
+# Generous: the machine running the suite may be busy.
+http = httpx.Client(timeout=60)
 
 
 def create_with_retries(account, external_id):
@@ -22,7 +24,7 @@ def create_with_retries(account, external_id):
     attempts = 0
     while True:
         attempts += 1
-        answer = httpx.post(
+        answer = http.post(
             f"{account.base_url}/audience",
             json={"externalId": external_id, "name": external_id},
             auth=(account.consumer_key, account.consumer_secret),
@@ -33,7 +35,7 @@ def create_with_retries(account, external_id):
 
 
 def test_the_service_answers(audiences_service):
-    assert httpx.get(f"{audiences_service.url}/readyz").status_code == 200
+    assert http.get(f"{audiences_service.url}/readyz").status_code == 200
     Path("data_dir.txt").write_text(audiences_service.data_dir)
 
 
@@ -45,13 +47,13 @@ def test_one_account(audiences_account):
 
 
 def test_another_account_sees_nothing_of_it(audiences_account):
-    listed = httpx.get(f"{audiences_account.base_url}/audience", auth=audiences_account.auth)
+    listed = http.get(f"{audiences_account.base_url}/audience", auth=audiences_account.auth)
     assert listed.json()["audiences"] == []
     assert audiences_account.consumer_key not in KEYS
 
 
 def test_the_retry_path_meets_a_real_503(audiences_account):
-    fault = httpx.post(
+    fault = http.post(
         f"{audiences_account.base_url}/testing/faults",
         json={"method": "POST", "path": "/audience", "status": 503, "times": 2},
         auth=audiences_account.auth,

@@ -50,6 +50,18 @@ class TestInEphemeralMode:
             document = (await client.get("/openapi.json")).json()
         assert {"/testing/accounts", "/testing/reset", "/testing/faults"} <= set(document["paths"])
         assert "Testing" in [t["name"] for t in document["tags"]]
+        for path, item in document["paths"].items():
+            if not path.startswith("/testing"):
+                continue
+            for method, operation in item.items():
+                assert operation["tags"] == ["Testing"], (method, path)
+                description = " ".join(operation["description"].split())
+                assert operation["summary"] and description.startswith(operation["summary"])
+                assert operation["security"] == [{"basicAuth": []}, {"oauth1": []}]
+                assert "401" in operation["responses"], (method, path)
+                body = operation.get("requestBody")
+                if body is not None:
+                    assert "400" in operation["responses"], (method, path)
 
     @pytest.mark.parametrize(("method", "path"), CALLS)
     async def test_a_stranger_is_refused(
