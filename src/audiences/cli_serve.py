@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from audiences.accounts import service as accounts_service
@@ -214,6 +215,8 @@ def serve(
     # remove an ephemeral database. Set first: a stop during start-up cleans up too.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     if ready_file is not None:
+        if not ready_file.parent.is_dir():
+            fail(f"--ready-file {ready_file}: no folder {ready_file.parent}.", code=2)
         # A previous run's file must not announce this one.
         ready_file.unlink(missing_ok=True)
     if log_format is not None:
@@ -240,7 +243,10 @@ def serve(
             settings, data_dir = stack.enter_context(_ephemeral_database(base_settings))
             key, secret = _ephemeral_credential(settings, secret_box(settings))
             console.print(f"Database: ephemeral, {data_dir} (removed on exit)")
-            console.print(f"Credential: consumer key [bold]{key}[/bold], secret [bold]{secret}")
+            console.print(
+                f"Credential: consumer key [bold]{escape(key)}[/bold], "
+                f"secret [bold]{escape(secret)}[/bold]"
+            )
             ready: dict[str, Any] = {"consumerKey": key, "consumerSecret": secret}
         else:
             settings, data_dir, ready = _persistent()

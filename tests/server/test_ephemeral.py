@@ -195,3 +195,16 @@ def test_a_stop_during_start_up_leaves_nothing_behind(tmp_path: Path, after: flo
     process.wait(60)
     left = set(Path(tempfile.gettempdir()).glob("audiences-ephemeral-*")) - before
     assert left == set()
+
+
+def test_a_ready_file_in_no_folder_is_one_line(tmp_path: Path):
+    ready = tmp_path / "missing" / "ready.json"
+    refused = subprocess.run(
+        [sys.executable, "-m", "audiences", "serve", "--ephemeral", "--ready-file", str(ready)],
+        env={**os.environ, **BARE},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "no folder" in refused.stderr and "Traceback" not in refused.stderr
