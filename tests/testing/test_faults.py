@@ -2,6 +2,7 @@
 envelope (Retry-After for 429 and 503) or answer slowly; consumed exactly, across workers."""
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 
@@ -16,6 +17,8 @@ from audiences.core.db import Database, create_engine, create_sessionmaker
 from audiences.core.settings import Settings
 from tests.conftest import BASE, SECRET_KEY, Tenant, create_database, drop_database
 from tests.factories import make_audience
+
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 async def add_fault(client: httpx.AsyncClient, **fault: object) -> dict[str, object]:
@@ -167,13 +170,19 @@ class TestRefusals:
             {"method": "POST", "path": "audience", "status": 503},
             {"method": "POST", "path": "/" + "a" * 1000, "status": 503},
             {"method": "POST", "path": "/audience\n", "status": 503},
+            {"method": "POST", "path": "/audience/\x00", "status": 503},
+            {"method": "POST", "path": "/audience/\ud800", "status": 503},
+            {"method": "POST", "path": "/audience", "status": 503, "errorType": "\x00"},
             {"method": "POST", "path": "/audience", "delayMs": 5, "errorType": "X"},
             {"method": "POST", "path": "/audience", "status": 503, "extra": 1},
             {"path": "/audience", "status": 503},
         ],
     )
     async def test_a_bad_fault_is_400(self, alice: Tenant, fault: dict[str, object]):
-        response = await alice.client.post(f"{BASE}/testing/faults", json=fault)
+        # Encoded here: a lone surrogate is sent escaped, as a client's JSON library would.
+        response = await alice.client.post(
+            f"{BASE}/testing/faults", content=json.dumps(fault), headers=JSON_TYPE
+        )
         assert response.status_code == 400, response.text
         assert response.json()["errorType"] == "INVALID_PARAMS"
 

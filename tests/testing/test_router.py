@@ -1,6 +1,8 @@
 """The /testing calls: they exist only in ephemeral mode, are authenticated like every call, make
 an account per test, and reset one account without touching another."""
 
+import json
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -20,6 +22,7 @@ from tests.factories import (
     make_message,
 )
 
+JSON_TYPE = {"Content-Type": "application/json"}
 CALLS = [
     ("POST", "/testing/accounts"),
     ("POST", "/testing/reset"),
@@ -109,12 +112,17 @@ class TestCreateAccount:
             {"products": []},
             {"name": ""},
             {"name": "x" * 201},
+            {"name": "a\x00b"},
+            {"name": "\ud800"},
             {"unknown": 1},
             [],
         ],
     )
     async def test_refuses_a_bad_body_naming_the_field(self, alice: Tenant, body: object):
-        response = await alice.client.post(f"{BASE}/testing/accounts", json=body)
+        # Encoded here: a lone surrogate is sent escaped, as a client's JSON library would.
+        response = await alice.client.post(
+            f"{BASE}/testing/accounts", content=json.dumps(body), headers=JSON_TYPE
+        )
         assert response.status_code == 400, response.text
         assert response.json()["errorType"] == "INVALID_PARAMS"
 

@@ -1,9 +1,19 @@
 """The /testing calls' bodies, named as the API names them (camelCase)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from audiences.core.validation import has_control_characters, storable_text
+
+
+def _plain(value: str) -> str:
+    if has_control_characters(value) or not storable_text(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Plain = AfterValidator(_plain)
 Product = Literal["professional", "automation", "ecommerce"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "*"]
 
@@ -20,7 +30,7 @@ class NewAccountRequest(BaseModel):
         json_schema_extra={"example": {"name": "test_sync_contacts", "products": ["automation"]}},
     )
 
-    name: str = Field(default="test", min_length=1, max_length=200)
+    name: Annotated[str, Plain] = Field(default="test", min_length=1, max_length=200)
     products: list[Product] = Field(default_factory=lambda: every_product(), min_length=1)
 
 
@@ -60,11 +70,11 @@ class FaultCreate(BaseModel):
     )
 
     method: Method
-    path: str = Field(min_length=1, max_length=1000, pattern=r"^/[^\x00-\x1f]*$")
+    path: Annotated[str, Plain] = Field(min_length=1, max_length=1000, pattern=r"^/")
     status: int | None = Field(default=None, ge=400, le=599)
     times: int = Field(default=1, ge=1, le=10_000)
     delayMs: int | None = Field(default=None, ge=0, le=60_000)
-    errorType: str | None = Field(default=None, min_length=1, max_length=64)
+    errorType: Annotated[str, Plain] | None = Field(default=None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _does_something(self) -> "FaultCreate":
