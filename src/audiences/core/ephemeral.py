@@ -69,13 +69,22 @@ def _stop_postmaster(pgdata: Path) -> None:
     with contextlib.suppress(psutil.NoSuchProcess):
         # SIGQUIT is PostgreSQL's immediate shutdown: the children go with it.
         process.send_signal(signal.SIGQUIT)
-        deadline = time.monotonic() + 10
-        # Done once it is a zombie: its parent (init, after pg_ctl) reaps it when it will.
+        if not _exited(process, 10):
+            process.kill()
+
+
+def _exited(process: psutil.Process, timeout: float) -> bool:
+    """Waits for the process to exit. Done once it is a zombie: its parent (init, since pg_ctl
+    left it) reaps it when it will, which took over a second in a container."""
+    deadline = time.monotonic() + timeout
+    try:
         while process.status() != psutil.STATUS_ZOMBIE:
             if time.monotonic() > deadline:
-                process.kill()
-                break
+                return False
             time.sleep(0.005)
+    except psutil.NoSuchProcess:
+        pass
+    return True
 
 
 def build_template(target: Path) -> Path:
@@ -119,7 +128,8 @@ def _stop_cleanly(pgdata: Path) -> None:
     pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
     process = psutil.Process(pid)
     process.send_signal(signal.SIGINT)
-    process.wait(60)
+    if not _exited(process, 60):
+        raise RuntimeError(f"PostgreSQL in {pgdata} did not stop")
 
 
 def copy_cluster(template: Path, pgdata: Path) -> None:
