@@ -208,3 +208,23 @@ def test_a_ready_file_in_no_folder_is_one_line(tmp_path: Path):
     )
     assert refused.returncode == 2
     assert "no folder" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_with_two_workers_a_fault_is_met_exactly_times(tmp_path: Path):
+    service = start_service(tmp_path, BARE, args=("--workers", "2"))
+    try:
+        fault = httpx.post(
+            f"{service.base_url}/testing/faults",
+            json={"method": "GET", "path": "/audience", "status": 503, "times": 3},
+            auth=admin(service),
+        )
+        assert fault.status_code == 201, fault.text
+        # A connection each: the workers take them in turn.
+        statuses = [
+            httpx.get(f"{service.base_url}/audience", auth=admin(service)).status_code
+            for _ in range(8)
+        ]
+        assert statuses == [503] * 3 + [200] * 5
+    finally:
+        service.stop()
+    assert not Path(service.data_dir).exists()
