@@ -149,7 +149,7 @@ def start_server(database: str, workers: int = 2) -> Server:
     env = {
         **os.environ,
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "bench-server-key",
+        "AUDIENCES_SECRET_KEY": "bench-only-server-key-7d4f2a9c0e6b1835",
         "AUDIENCES_BOOTSTRAP_KEY": KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": SECRET,
         "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation",

@@ -45,7 +45,7 @@ from audiences.core.settings import Settings  # noqa: E402
 
 API = "/integrationservice"
 CITIES = [f"City {n}" for n in range(50)]
-SERVER_KEY = "bench-server-key"
+SERVER_KEY = "bench-only-server-key-7d4f2a9c0e6b1835"
 
 
 def fresh_database(admin: str) -> str:

@@ -29,7 +29,7 @@ from audiences.core.db import Database, create_engine, create_sessionmaker, libp
 from audiences.core.embedded import start_embedded
 from audiences.core.settings import Settings
 
-SECRET_KEY = "test-server-key"
+SECRET_KEY = "tests-only-server-key-5f0c1e9a7b3d2846"
 BASE = "/integrationservice"
 BASES = ("/integrationservice", "/integrationservice-1.1.0")
 

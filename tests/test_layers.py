@@ -36,3 +36,14 @@ def test_a_lower_layer_imports_nothing_above_it(layer: str, allowed: set[str]):
 def test_the_check_sees_imports():
     # The layer test would pass vacuously if it read nothing.
     assert any(module == "audiences.core.errors" for _, _, module in imported("core"))
+
+
+def test_the_console_goes_through_services():
+    """The console is a second front end: it calls services, never a repository's SQL."""
+    reaching = []
+    for path in sorted((PACKAGE / "console").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                reaching += [f"{path.name}:{node.lineno} {m}" for m in modules if "repository" in m]
+    assert reaching == []

@@ -29,10 +29,14 @@ def test_the_image_runs_under_an_init_and_installs_only_its_own_wheels():
     assert installs and all("--no-index" in line for line in installs), installs
 
 
-def test_compose_waits_for_the_graceful_stop_and_demands_a_secret_key():
+def test_compose_waits_for_the_graceful_stop_and_demands_a_secret_key_and_credential():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     service = compose["services"]["audiences"]
     grace = re.fullmatch(r"(\d+)s", service["stop_grace_period"])
     assert grace and int(grace[1]) > 30 + 5, "uvicorn gets 30 s, the workers' join 35 s"
     secret = service["environment"]["AUDIENCES_SECRET_KEY"]
     assert re.fullmatch(r"\$\{AUDIENCES_SECRET_KEY:\?[^}]+\}", secret), secret
+    # No published default credential either: every deployment would answer to it.
+    for name in ("AUDIENCES_BOOTSTRAP_KEY", "AUDIENCES_BOOTSTRAP_SECRET"):
+        value = service["environment"][name]
+        assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", value), value

@@ -42,7 +42,7 @@ def live(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     key, secret = readme_credential()
     env = {
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "readme-server-key",
+        "AUDIENCES_SECRET_KEY": "readme-tests-server-key-3e8a1c5f7d0b9246",
         "AUDIENCES_BOOTSTRAP_KEY": key,
         "AUDIENCES_BOOTSTRAP_SECRET": secret,
         "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation,ecommerce",
@@ -68,7 +68,7 @@ def test_the_readme_snippets_run_as_written_twice_in_a_row(
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "readme-server-key",
+        "AUDIENCES_SECRET_KEY": "readme-tests-server-key-3e8a1c5f7d0b9246",
     }
     for round in (1, 2):
         for language, code in blocks:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from audiences import __version__
+from audiences.accounts import service as accounts_service
 from audiences.accounts.router import router as account_router
 from audiences.audiences.router import router as audiences_router
 from audiences.auth import service as auth_service
@@ -27,8 +28,9 @@ from audiences.core.logs import configure_logging
 from audiences.core.metrics import forget_dead_workers, observe_pool
 from audiences.core.metrics import router as metrics_router
 from audiences.core.openapi import install_docs, install_openapi
+from audiences.core.replica import watch as replica_watch
 from audiences.core.requestid import RequestIdMiddleware
-from audiences.core.settings import Settings
+from audiences.core.settings import Settings, secret_key_problem
 from audiences.folders.router import router as folders_router
 from audiences.history.router import router as history_router
 from audiences.idempotency import service as idempotency_service
@@ -85,13 +87,16 @@ async def _purge_expired(database: Database, window: int) -> None:
             async with database.auth_connect() as connection:
                 await auth_service.purge_expired(connection, window)
                 await idempotency_service.purge_expired(connection)
+                await accounts_service.purge_expired_sessions(connection)
         except Exception:
-            logger.warning("could not purge expired nonces and keys", exc_info=True)
+            logger.warning("could not purge expired nonces, keys and sessions", exc_info=True)
 
 
 async def _observe_pools(database: Database) -> None:
     while True:
-        for name, engine in zip(("requests", "auth", "uploads"), database.engines, strict=False):
+        for name, engine in zip(
+            ("requests", "auth", "uploads", "replica"), database.engines, strict=False
+        ):
             observe_pool(name, engine.sync_engine.pool)
         await asyncio.sleep(5)
 
@@ -99,11 +104,9 @@ async def _observe_pools(database: Database) -> None:
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The service for these settings; its database pools are opened at start-up, unless
     `database` is given (tests bind one to their own connection)."""
-    if not settings.secret_key:
-        raise RuntimeError(
-            "AUDIENCES_SECRET_KEY is not set (it encrypts consumer secrets); "
-            "`audiences serve` makes one for the embedded database"
-        )
+    problem = secret_key_problem(settings.secret_key)
+    if problem or not settings.secret_key:
+        raise RuntimeError(problem)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +123,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             ),
             asyncio.create_task(_observe_pools(app.state.database)),
         ]
+        replica = app.state.database.replica
+        if replica is not None:
+            primary = app.state.database.engines[0]
+            interval = settings.read_replica_check_interval
+            tasks.append(asyncio.create_task(replica_watch(replica, primary, interval)))
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences import __version__, cli_accounts
 from audiences.accounts import service as accounts_service
+from audiences.accounts.errors import BootstrapRefused
 from audiences.accounts.service import IssuedCredential
 from audiences.cli_import import import_app
 from audiences.cli_support import (
@@ -98,13 +99,17 @@ def _bootstrap(settings: Settings, box: SecretBox, embedded: bool) -> IssuedCred
 
     async def work(session: Any) -> IssuedCredential | None:
         if settings.bootstrap_key and settings.bootstrap_secret:
-            await accounts_service.ensure_credential(
-                session,
-                box,
-                settings.bootstrap_key,
-                settings.bootstrap_secret,
-                parse_products(settings.bootstrap_products),
-            )
+            try:
+                await accounts_service.ensure_credential(
+                    session,
+                    box,
+                    settings.bootstrap_key,
+                    settings.bootstrap_secret,
+                    parse_products(settings.bootstrap_products),
+                )
+            except BootstrapRefused as refused:
+                # The service still starts for every other account; this one stays refused.
+                errors.print(f"[yellow]{refused.message}[/yellow]")
         if embedded:
             return await accounts_service.ensure_development_account(session, box)
         return None

@@ -20,7 +20,7 @@ from audiences.core.credentials import SecretBox
 from audiences.core.db import create_engine, create_sessionmaker
 from audiences.core.embedded import embedded_secret_key, start_embedded
 from audiences.core.errors import DomainError
-from audiences.core.settings import Settings
+from audiences.core.settings import Settings, secret_key_problem
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -84,12 +84,12 @@ def admin_settings() -> Settings:
 
 
 def secret_box(settings: Settings) -> SecretBox:
-    if not settings.secret_key:
-        fail(
-            "AUDIENCES_SECRET_KEY is required with AUDIENCES_DATABASE_URL "
-            "(any long random string; it encrypts consumer secrets).",
-            code=2,
-        )
+    """The box of the configured server key; a missing, short or published key is refused
+    before anything starts."""
+    problem = secret_key_problem(settings.secret_key)
+    if problem:
+        fail(problem, code=2)
+    assert settings.secret_key
     return SecretBox(settings.secret_key)
 
 

@@ -1,6 +1,13 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 
-from audiences.accounts.models import Account, ApiKey, AuthFailure, OAuthNonce, RateCounter
+from audiences.accounts.models import (
+    Account,
+    ApiKey,
+    AuthFailure,
+    ConsoleSession,
+    OAuthNonce,
+    RateCounter,
+)
 from audiences.audiences.models import Audience
 from audiences.contacts.models import Contact, PropertyDefinition
 from audiences.core.db import Base
@@ -24,6 +31,7 @@ __all__ = [
     "AuthFailure",
     "Automailer",
     "AutomailerDelivery",
+    "ConsoleSession",
     "Contact",
     "Flow",
     "FlowNode",

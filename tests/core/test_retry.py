@@ -2,6 +2,7 @@
 from a savepoint; any other request is answered 503 with Retry-After, with nothing done."""
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 
 import pytest
@@ -237,3 +238,48 @@ class TestRealDeadlocks:
         assert response.json()["updated"] == 2
         contact = (await committed.client.get(f"{API}/contact/bulk-b")).json()
         assert contact["properties"]["firstName"] == "Bob"
+
+
+class TestKeyOrder:
+    """Our writers of several contacts (imports, lists) lock them in externalId order: however
+    their uploads order the contacts they share, they wait for each other, never deadlock."""
+
+    async def test_concurrent_imports_and_lists_sharing_contacts_never_deadlock(
+        self, committed: Committed
+    ):
+        client = committed.client
+        ids = [f"{'Kk'[n % 2]}ey-{n:03d}" for n in range(300)]
+        response = await client.post(
+            f"{API}/contact/import",
+            content="".join(f'{{"externalId": "{i}"}}\n' for i in ids),
+            headers={"content-type": "application/x-ndjson"},
+        )
+        assert response.status_code == 200, response.text
+        before = await deadlocks(committed)
+
+        async def upload(order: list[str], name: str) -> int:
+            lines = "".join(
+                f'{{"externalId": "{i}", "properties": {{"firstName": "{name}"}}}}\n' for i in order
+            )
+            response = await client.post(
+                f"{API}/contact/import",
+                content=lines,
+                headers={"content-type": "application/x-ndjson"},
+            )
+            return response.status_code
+
+        async def listing(order: list[str], name: str) -> int:
+            body = {
+                "update": True,
+                "contacts": [{"externalId": i, "properties": {"lastName": name}} for i in order],
+            }
+            return (await client.post(f"{API}/contact/list", json=body)).status_code
+
+        for round_ in range(3):
+            calls = []
+            for n in range(3):
+                shuffled = random.sample(ids, len(ids))
+                calls.append(upload(shuffled, f"u{round_}{n}"))
+                calls.append(listing(list(reversed(shuffled[:100])), f"l{round_}{n}"))
+            assert set(await asyncio.gather(*calls)) == {200}
+        assert await deadlocks_since(committed, before) == 0

@@ -1,19 +1,15 @@
-"""Streamed uploads of ids: the formats, the line rules, and what reaches the staging table."""
+"""Streamed uploads: the formats and the line rules (what reaches the staging table is in
+tests/memberships/test_staging.py)."""
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audiences.core.db import _driver_of
 from audiences.core.errors import InvalidParams
 from audiences.core.uploads import (
     UnsupportedUpload,
     UploadFormat,
     UploadTooLarge,
-    copy_ids,
-    create_staging,
     text_lines,
     upload_format,
 )
@@ -66,77 +62,3 @@ class TestTextLines:
     async def test_more_lines_than_allowed_is_413(self):
         with pytest.raises(UploadTooLarge):
             _ = [line async for line in text_lines(chunks(b"a\nb\nc\nd\n"), 3)]
-
-
-async def staged(connection: AsyncConnection, fmt: UploadFormat, *parts: bytes) -> list[Any]:
-    driver = await _driver_of(connection)
-    await create_staging(driver, "t_upload")
-    count = await copy_ids(driver, chunks(*parts), fmt, "t_upload", 100)
-    rows = await driver.execute("SELECT ext FROM t_upload ORDER BY ctid")
-    values = [row[0] for row in await rows.fetchall()]
-    assert count == len(values)
-    return values
-
-
-class TestCopyIds:
-    async def test_plain_lines_are_staged_as_they_are_without_blank_lines(
-        self, connection: AsyncConnection
-    ):
-        values = await staged(
-            connection, UploadFormat.PLAIN, b'\r\n\na,b\r\n"q"\n', b"  spaced \n\n\nlast"
-        )
-        assert values == ["a,b", '"q"', "  spaced ", "last"]
-
-    async def test_csv_takes_the_external_id_column_whatever_its_place_and_case(
-        self, connection: AsyncConnection
-    ):
-        values = await staged(
-            connection,
-            UploadFormat.CSV,
-            b"segment,ExternalID\n",
-            b'a,c1\nb,"c,2"\nc,\n',
-        )
-        assert values == ["c1", "c,2"]
-
-    async def test_csv_without_an_external_id_column_is_400(self, connection: AsyncConnection):
-        with pytest.raises(InvalidParams, match="externalId"):
-            await staged(connection, UploadFormat.CSV, b"id,name\n1,a\n")
-
-    async def test_ndjson_takes_strings_and_objects(self, connection: AsyncConnection):
-        values = await staged(
-            connection, UploadFormat.NDJSON, b'"a"\n{"externalId": "b"}\n\n"c\\\\d"\n'
-        )
-        assert values == ["a", "b", "c\\d"]
-
-    async def test_ndjson_of_another_shape_names_the_line(self, connection: AsyncConnection):
-        with pytest.raises(InvalidParams, match="Line 2"):
-            await staged(connection, UploadFormat.NDJSON, b'"a"\n42\n')
-
-
-class TestEndOfDataMarker:
-    """COPY's end-of-data line `\\.` is data in an upload: nothing after it is lost."""
-
-    @pytest.mark.parametrize(
-        "parts",
-        [
-            (b"u1\nu2\n\\.\nu3\nu4\n",),
-            (b"\\.\nu1\nu2\n\\.\nu3\nu4",),
-            (b"u1\nu2\n\\", b".\nu3\nu4\n"),
-            (b"u1\nu2\n", b"\\", b".", b"\nu3\r\nu4"),
-            (b"u1\r\nu2\r\n\\.\r\nu3\nu4\n\\.",),
-        ],
-    )
-    async def test_plain_uploads_stage_every_line(self, connection: AsyncConnection, parts):  # type: ignore[no-untyped-def]
-        values = await staged(connection, UploadFormat.PLAIN, *parts)
-        assert [v for v in values if v != "\\."] == ["u1", "u2", "u3", "u4"]
-        assert "\\." in values
-
-    async def test_a_line_that_only_starts_like_the_marker_is_kept_as_it_is(
-        self, connection: AsyncConnection
-    ):
-        values = await staged(connection, UploadFormat.PLAIN, b"\\.x\na\\.\n\\\\.\n")
-        assert values == ["\\.x", "a\\.", "\\\\."]
-
-    async def test_csv_uploads_stage_every_line(self, connection: AsyncConnection):
-        values = await staged(connection, UploadFormat.CSV, b"externalId\nc1\n\\.\nc2\n", b"c3\n")
-        assert values == ["c1", "\\.", "c2", "c3"]

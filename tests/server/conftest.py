@@ -83,7 +83,7 @@ def server(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "server-test-key",
+        "AUDIENCES_SECRET_KEY": "server-tests-server-key-9f2d6b0e4a8c1375",
         "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
         "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation,ecommerce",

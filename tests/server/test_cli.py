@@ -16,13 +16,15 @@ import pytest
 from audiences import __version__
 from audiences.core.db import libpq_url
 from tests.conftest import create_database, drop_database
-from tests.server.conftest import AUDIENCES, Server, start_server, stop_server
+from tests.server.conftest import AUDIENCES, Server, free_port, start_server, stop_server
+
+LONG_KEY = "cli-tests-server-key-4d2a9c71e0b3f685"
 
 
 @pytest.fixture(scope="module")
 def cli_env(server_url: str) -> Iterator[dict[str, str]]:
     database = create_database(server_url, prefix="audiences_cli")
-    env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "cli-key"}
+    env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": LONG_KEY}
     assert run(env, "db", "upgrade").returncode == 0
     yield env
     drop_database(server_url, database)
@@ -200,7 +202,7 @@ def test_admin_commands_say_which_database_they_use(cli_env: dict[str, str]):
 def test_a_read_command_never_creates_a_schema(server_url: str):
     database = create_database(server_url, prefix="audiences_empty")
     try:
-        env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "k"}
+        env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": LONG_KEY}
         for command in (["account", "list"], ["key", "list"]):
             result = run(env, *command)
             assert result.returncode == 1
@@ -219,7 +221,7 @@ def test_a_read_command_never_creates_a_schema(server_url: str):
 def test_an_old_schema_is_named_with_the_way_to_upgrade(server_url: str):
     database = create_database(server_url, prefix="audiences_old")
     try:
-        env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": "k"}
+        env = {**os.environ, "AUDIENCES_DATABASE_URL": database, "AUDIENCES_SECRET_KEY": LONG_KEY}
         assert run(env, "db", "upgrade", "d560d415a50e").returncode == 0
         result = run(env, "account", "list")
         assert result.returncode == 1
@@ -243,7 +245,7 @@ def test_a_bad_database_url_is_one_line(tmp_path: Path):
         ("not a url", "AUDIENCES_DATABASE_URL is not a database URL"),
         ("postgresql://nobody@127.0.0.1:1/none", "Cannot use the database: connection failed"),
     ]:
-        env = {**os.environ, "AUDIENCES_DATABASE_URL": url, "AUDIENCES_SECRET_KEY": "k"}
+        env = {**os.environ, "AUDIENCES_DATABASE_URL": url, "AUDIENCES_SECRET_KEY": LONG_KEY}
         for command in (["account", "list"], ["db", "upgrade"], ["serve", "--port", "1"]):
             result = run(env, *command)
             assert result.returncode != 0, command
@@ -277,3 +279,55 @@ def test_serve_logs_readable_lines_when_asked(cli_env: dict[str, str], tmp_path:
     access = [line for line in lines if "GET /healthz 200" in line]
     assert access and re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO ", access[0])
     assert not any(line.startswith("{") for line in lines)
+
+
+@pytest.mark.parametrize("key", ["short-key", "change-me-to-a-long-random-string"])
+def test_serve_refuses_a_short_or_published_secret_key(cli_env: dict[str, str], key: str):
+    result = subprocess.run(
+        [AUDIENCES, "serve", "--port", str(free_port())],
+        env={**cli_env, "AUDIENCES_SECRET_KEY": key},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "AUDIENCES_SECRET_KEY" in result.stderr
+
+
+def test_a_restart_does_not_revive_a_revoked_bootstrap_key_nor_its_console_session(
+    server_url: str, tmp_path: Path
+):
+    database = create_database(server_url, prefix="audiences_revived")
+    key, secret = "boot-revoked", "boot-revoked-secret-0123456789"
+    env = {
+        "AUDIENCES_DATABASE_URL": database,
+        "AUDIENCES_SECRET_KEY": LONG_KEY,
+        "AUDIENCES_BOOTSTRAP_KEY": key,
+        "AUDIENCES_BOOTSTRAP_SECRET": secret,
+    }
+    log = tmp_path / "server.log"
+    try:
+        first = start_server(env, log)
+        try:
+            console = httpx.Client(base_url=first.url, follow_redirects=False)
+            login = console.get("/console/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+            assert csrf
+            signed = console.post(
+                "/console/login", data={"key": key, "secret": secret, "csrf": csrf[1]}
+            )
+            assert signed.status_code == 303
+            assert console.get("/console/").status_code == 200
+            assert run({**os.environ, **env}, "key", "revoke", key).returncode == 0
+        finally:
+            stop_server(first)
+        second = start_server(env, log, port=int(first.url.rsplit(":", 1)[1]))
+        try:
+            assert "stays revoked" in second.output()
+            ping = httpx.get(f"{second.url}/integrationservice/ping", auth=(key, secret))
+            assert ping.status_code == 401
+            assert console.get("/console/").status_code == 303  # the old cookie is no session
+        finally:
+            stop_server(second)
+    finally:
+        drop_database(server_url, database)

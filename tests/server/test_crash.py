@@ -37,7 +37,7 @@ class Crashing:
         self.log = folder / "server.log"
         self.env = {
             "AUDIENCES_DATABASE_URL": database,
-            "AUDIENCES_SECRET_KEY": "crash-key",
+            "AUDIENCES_SECRET_KEY": "crash-tests-server-key-8e1b4f07c2a9d356",
             "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
             "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
             "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation",

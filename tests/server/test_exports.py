@@ -2,6 +2,7 @@
 leaves one unread is cut off, which hands its connection back."""
 
 import base64
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ def exporting(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     log: Path = tmp_path_factory.mktemp("exports") / "server.log"
     env = {
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "export-test-key-0123456789",
+        "AUDIENCES_SECRET_KEY": "export-tests-server-key-0c5a8e2f9b1d7364",
         "AUDIENCES_BOOTSTRAP_KEY": KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": SECRET,
         "AUDIENCES_EXPORT_SEND_TIMEOUT": "2",
@@ -95,6 +96,10 @@ def test_an_account_runs_at_most_two_exports_and_unread_ones_are_cut_off(exporti
         assert lines[0] == "externalId,email,addedAt"
         assert lines[1].startswith("x-000000,")
         assert len(lines) == MEMBERS + 1
+        # Cutting off a client that stopped reading is the client's doing: a warning, no error.
+        logged = [json.loads(line) for line in exporting.output().splitlines() if line[:1] == "{"]
+        assert any("cut off" in entry["message"] for entry in logged)
+        assert not [entry for entry in logged if entry["level"] == "ERROR"]
     finally:
         for sock in stuck:
             sock.close()

@@ -27,7 +27,7 @@ def test_sigterm_lets_requests_in_flight_finish(server_url: str, tmp_path: Path)
     database = create_database(server_url, prefix="audiences_graceful")
     env = {
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "graceful-key",
+        "AUDIENCES_SECRET_KEY": "graceful-tests-server-key-6a3c9e1f0b7d2485",
         "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
     }

@@ -72,7 +72,7 @@ def test_the_service_fails_fast_and_recovers(postgres: PostgresServer, tmp_path:
     database = postgres.get_uri(database="outage")
     env = {
         "AUDIENCES_DATABASE_URL": database,
-        "AUDIENCES_SECRET_KEY": "outage-key",
+        "AUDIENCES_SECRET_KEY": "outage-tests-server-key-2b7e0d94a1c6f358",
         "AUDIENCES_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
         "AUDIENCES_BOOTSTRAP_SECRET": BOOTSTRAP_SECRET,
         "AUDIENCES_BOOTSTRAP_PRODUCTS": "automation",

@@ -11,3 +11,12 @@ class ConsumerKeyTaken(DomainError):
     status = 400
     error_type = "ID_NOTUNIQUE"
     message = "Consumer key already exists"
+
+
+class BootstrapRefused(DomainError):
+    """The bootstrap credential names a key that was revoked, or an account that was disabled:
+    that was done on purpose (a leaked secret), so starting again must not undo it."""
+
+    status = 409
+    error_type = "INVALID_STATE"
+    message = "The bootstrap credential was revoked"

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -6,12 +7,14 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Text,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from audiences.core.db import Base
@@ -45,6 +48,33 @@ class ApiKey(Base):
     secret_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSession(Base):
+    """A console sign-in. The cookie holds only a random token; this row holds its SHA-256, so
+    reading the table gives no usable cookie. Sign-out, revoking the key and disabling the
+    account delete it; the purge removes it once expired. Messages for the next page (a
+    refusal, a done action) wait here, not in the cookie."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (
+        PrimaryKeyConstraint("token_hash"),
+        ForeignKeyConstraint(
+            ["account_id", "key_id"], ["api_keys.account_id", "api_keys.key_id"], ondelete="CASCADE"
+        ),
+        Index("ix_console_sessions_account_id_key_id", "account_id", "key_id"),
+        Index("ix_console_sessions_expires_at", "expires_at"),
+    )
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    flashes: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
 
 
 class OAuthNonce(Base):

@@ -1,9 +1,11 @@
 """All SQL about accounts and their keys."""
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.accounts.models import Account, ApiKey
 
@@ -67,7 +69,6 @@ async def get_key(session: AsyncSession, consumer_key: str) -> ApiKey | None:
 
 async def reset_key(session: AsyncSession, key: ApiKey, secret_encrypted: str) -> None:
     key.secret_encrypted = secret_encrypted
-    key.revoked_at = None
     await session.flush()
 
 
@@ -83,3 +84,82 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
 async def ping(session: AsyncSession) -> None:
     """SELECT 1: the database answers."""
     await session.execute(text("SELECT 1"))
+
+
+# Console sessions, named by the SHA-256 of the cookie's token. Read and written on the auth
+# connections (each statement commits on its own): a page's rolled-back work must not take
+# its messages, nor its sign-in, with it.
+Executor = AsyncConnection | AsyncSession
+
+
+async def insert_console_session(
+    connection: Executor, token_hash: bytes, account_id: int, key_id: int, idle: int
+) -> None:
+    await connection.execute(
+        text(
+            "INSERT INTO console_sessions (token_hash, account_id, key_id, expires_at)"
+            " VALUES (:token_hash, :account_id, :key_id, now() + make_interval(secs => :idle))"
+        ),
+        {"token_hash": token_hash, "account_id": account_id, "key_id": key_id, "idle": idle},
+    )
+
+
+async def find_console_session(
+    connection: Executor, token_hash: bytes, lifetime: int, idle: int
+) -> Any:
+    """The session with its key and messages, or None when it is unknown, expired, or its key
+    is revoked or its account disabled. Seeing it moves its expiry to `idle` seconds from
+    now, but never past `lifetime` seconds after the sign-in."""
+    result = await connection.execute(
+        text(
+            """
+            UPDATE console_sessions s SET last_seen_at = now(),
+                expires_at = least(s.created_at + make_interval(secs => :lifetime),
+                                   now() + make_interval(secs => :idle))
+            FROM api_keys k JOIN accounts a ON a.account_id = k.account_id
+            WHERE s.token_hash = :token_hash AND s.expires_at > now()
+              AND k.account_id = s.account_id AND k.key_id = s.key_id
+              AND k.revoked_at IS NULL AND a.disabled_at IS NULL
+            RETURNING s.account_id, s.key_id, k.consumer_key, a.products, s.flashes
+            """
+        ),
+        {"token_hash": token_hash, "lifetime": lifetime, "idle": idle},
+    )
+    return result.first()
+
+
+async def save_console_flashes(
+    connection: Executor, token_hash: bytes, flashes: list[list[str]]
+) -> None:
+    await connection.execute(
+        text("UPDATE console_sessions SET flashes = CAST(:flashes AS jsonb) WHERE token_hash = :h"),
+        {"flashes": json.dumps(flashes), "h": token_hash},
+    )
+
+
+async def delete_console_session(connection: Executor, token_hash: bytes) -> None:
+    await connection.execute(
+        text("DELETE FROM console_sessions WHERE token_hash = :h"), {"h": token_hash}
+    )
+
+
+async def delete_console_sessions_of_key(connection: Executor, consumer_key: str) -> None:
+    await connection.execute(
+        text(
+            "DELETE FROM console_sessions s USING api_keys k WHERE k.consumer_key = :key"
+            " AND s.account_id = k.account_id AND s.key_id = k.key_id"
+        ),
+        {"key": consumer_key},
+    )
+
+
+async def delete_console_sessions_of_account(connection: Executor, account_id: int) -> None:
+    await connection.execute(
+        text("DELETE FROM console_sessions WHERE account_id = :account_id"),
+        {"account_id": account_id},
+    )
+
+
+async def purge_console_sessions(connection: Executor) -> None:
+    """Expired sessions can never be used again."""
+    await connection.execute(text("DELETE FROM console_sessions WHERE expires_at <= now()"))

@@ -18,7 +18,7 @@ async def ping(session: SessionDep, principal: CurrentPrincipal) -> Ping:
     await repository.ping(session)
     return Ping(
         status="ok",
-        accountId=principal.account_id,
-        consumerKey=principal.consumer_key,
+        account_id=principal.account_id,
+        consumer_key=principal.consumer_key,
         products=list(principal.products),
     )

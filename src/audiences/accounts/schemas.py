@@ -1,7 +1,9 @@
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from audiences.core.schemas import ApiModel
 
 
-class Ping(BaseModel):
+class Ping(ApiModel):
     """Who the credentials belong to; the database answered."""
 
     model_config = ConfigDict(
@@ -16,6 +18,6 @@ class Ping(BaseModel):
     )
 
     status: str
-    accountId: int
-    consumerKey: str
+    account_id: int
+    consumer_key: str
     products: list[str]

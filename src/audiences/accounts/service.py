@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.accounts import repository
-from audiences.accounts.errors import AccountNotFound, ConsumerKeyTaken
+from audiences.accounts.errors import AccountNotFound, BootstrapRefused, ConsumerKeyTaken
 from audiences.accounts.models import Account, ApiKey
 from audiences.contacts import definitions as contact_definitions
 from audiences.core.credentials import SecretBox, new_consumer_key, new_consumer_secret
@@ -68,8 +69,49 @@ async def create_key(session: AsyncSession, box: SecretBox, account_id: int) -> 
 
 
 async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
-    """Refuses the key from the next request on, on every worker (no cache holds it)."""
-    return await repository.revoke_key(session, consumer_key)
+    """Refuses the key from the next request on, on every worker (no cache holds it), and
+    ends every console session signed in with it."""
+    revoked = await repository.revoke_key(session, consumer_key)
+    if revoked:
+        await repository.delete_console_sessions_of_key(session, consumer_key)
+    return revoked
+
+
+async def purge_expired_sessions(connection: AsyncConnection) -> None:
+    """Console sessions past their expiry can never be used again."""
+    await repository.purge_console_sessions(connection)
+
+
+async def start_console_session(
+    connection: AsyncConnection,
+    before: bytes,
+    token_hash: bytes,
+    account_id: int,
+    key_id: int,
+    idle: int,
+) -> None:
+    """A console sign-in: the visitor's previous session (`before`) ends, a new one starts."""
+    await repository.delete_console_session(connection, before)
+    await repository.insert_console_session(connection, token_hash, account_id, key_id, idle)
+
+
+async def end_console_session(connection: AsyncConnection, token_hash: bytes) -> None:
+    """A console sign-out: the session's record is deleted."""
+    await repository.delete_console_session(connection, token_hash)
+
+
+async def find_console_session(
+    connection: AsyncConnection, token_hash: bytes, lifetime: int, idle: int
+) -> Any:
+    """The live session of this token (its expiry moved on), or None."""
+    return await repository.find_console_session(connection, token_hash, lifetime, idle)
+
+
+async def save_console_flashes(
+    connection: AsyncConnection, token_hash: bytes, flashes: list[list[str]]
+) -> None:
+    """Messages a page leaves for the next one, kept with the session."""
+    await repository.save_console_flashes(connection, token_hash, flashes)
 
 
 async def list_accounts(session: AsyncSession) -> list[tuple[Account, int]]:
@@ -108,9 +150,12 @@ async def change_products(session: AsyncSession, account_id: int, products: list
 
 
 async def set_disabled(session: AsyncSession, account_id: int, disabled: bool) -> Account:
-    """A disabled account's keys are refused from the next request on (API and console);
-    enabling it makes the same keys work again."""
+    """A disabled account's keys are refused from the next request on (API and console) and
+    its console sessions end; enabling it makes the same keys work again."""
     account = await _account(session, account_id)
+    if disabled:
+        # Enabling it again does not bring its console sessions back: they sign in anew.
+        await repository.delete_console_sessions_of_account(session, account_id)
     if disabled and account.disabled_at is None:
         account.disabled_at = datetime.now(UTC)
     elif not disabled:
@@ -127,23 +172,30 @@ async def ensure_credential(
     products: list[str],
 ) -> bool:
     """Makes sure an account answers to exactly this key and secret with these products
-    (for CI that starts the service with known credentials). True when something changed."""
+    (for CI that starts the service with known credentials). True when something changed.
+    A revoked key stays revoked and a disabled account disabled (BootstrapRefused)."""
     key = await repository.get_key(session, consumer_key)
     if key is None:
         await create_account(session, box, "Bootstrap", products, consumer_key, consumer_secret)
         return True
-    changed = False
-    if box.decrypt(key.secret_encrypted) != consumer_secret or key.revoked_at is not None:
-        await repository.reset_key(session, key, box.encrypt(consumer_secret))
-        changed = True
+    if key.revoked_at is not None:
+        raise BootstrapRefused(
+            f"The bootstrap key {consumer_key} was revoked and stays revoked; "
+            "set AUDIENCES_BOOTSTRAP_KEY to a new key (or unset it)"
+        )
     account = await repository.get_account(session, key.account_id)
     assert account is not None
+    if account.disabled_at is not None:
+        raise BootstrapRefused(
+            f"The account of the bootstrap key {consumer_key} is disabled and stays disabled; "
+            f"enable it with `audiences account enable {account.account_id}`"
+        )
+    changed = False
+    if box.decrypt(key.secret_encrypted) != consumer_secret:
+        await repository.reset_key(session, key, box.encrypt(consumer_secret))
+        changed = True
     if sorted(account.products) != sorted(products):
         await repository.set_products(session, account.account_id, products)
-        changed = True
-    if account.disabled_at is not None:  # the credential must answer: enabled again
-        account.disabled_at = None
-        await session.flush()
         changed = True
     return changed
 

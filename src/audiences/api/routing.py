@@ -153,9 +153,17 @@ class ApiRoute(APIRoute):
 class DownloadRoute(ApiRoute):
     """An API route whose response is a download streamed as the client reads it (an
     export): a client that leaves it unread for `export_send_timeout` seconds is cut off, so
-    the connection behind the stream goes back to its pool."""
+    the connection behind the stream goes back to its pool. It may lag (the replica serves it
+    when one is configured and fresh)."""
 
-    facts: ClassVar[RouteFacts] = RouteFacts(streams_response=True)
+    facts: ClassVar[RouteFacts] = RouteFacts(streams_response=True, may_lag=True)
+
+
+class LaggingReadRoute(ApiRoute):
+    """An API read that may lag behind the caller's own writes by up to `read_replica_max_lag`
+    seconds (a member listing): served by the read replica when one is configured and fresh."""
+
+    facts: ClassVar[RouteFacts] = RouteFacts(may_lag=True)
 
 
 class TooManyUploads(DomainError):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from audiences.api.params import ExternalIdPath
 from audiences.api.routing import ApiRoute
 from audiences.audiences import service
 from audiences.audiences.errors import (
@@ -78,15 +79,17 @@ async def list_audiences(
     session: SessionDep,
     principal: AudiencePrincipal,
     after: AfterParam = None,
-    pageSize: PageSizeParam = 100,
+    page_size: PageSizeParam = 100,
     name: Annotated[str | None, Query(description="Part of the name, any case")] = None,
     folder: Annotated[str | None, Query(description="Only the audiences in this folder")] = None,
 ) -> AudiencesPage:
     """List the audiences with their member counts (vendor paging)."""
     items, last = await service.list_audiences(
-        session, principal.account_id, after or 0, pageSize, name, folder
+        session, principal.account_id, after or 0, page_size, name, folder
     )
-    return AudiencesPage(paging=next_paging(request, last, len(items) == pageSize), audiences=items)
+    return AudiencesPage(
+        paging=next_paging(request, last, len(items) == page_size), audiences=items
+    )
 
 
 @router.get(
@@ -95,10 +98,10 @@ async def list_audiences(
     responses=errors(ProductNotFound, AudienceNotFound),
 )
 async def get_audience(
-    externalId: str, session: SessionDep, principal: AudiencePrincipal
+    external_id: ExternalIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> AudienceRead:
     """Get an audience."""
-    return await service.read_audience(session, principal.account_id, externalId)
+    return await service.read_audience(session, principal.account_id, external_id)
 
 
 @router.put(
@@ -113,10 +116,13 @@ async def get_audience(
     ),
 )
 async def update_audience(
-    externalId: str, body: AudienceUpdate, session: SessionDep, principal: AudiencePrincipal
+    external_id: ExternalIdPath,
+    body: AudienceUpdate,
+    session: SessionDep,
+    principal: AudiencePrincipal,
 ) -> AudienceRead:
     """Change an audience's name or description."""
-    return await service.update_audience(session, principal.account_id, externalId, body)
+    return await service.update_audience(session, principal.account_id, external_id, body)
 
 
 @router.get(
@@ -125,10 +131,10 @@ async def update_audience(
     responses=errors(ProductNotFound, AudienceNotFound),
 )
 async def audience_usage(
-    externalId: str, session: SessionDep, principal: AudiencePrincipal
+    external_id: ExternalIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> References:
     """What uses the audience and so blocks its deletion (nothing is deleted)."""
-    return await service.usage(session, principal.account_id, externalId)
+    return await service.usage(session, principal.account_id, external_id)
 
 
 @router.delete(
@@ -138,8 +144,8 @@ async def audience_usage(
     responses=errors(ProductNotFound, AudienceNotFound, AudienceInUse(_EXAMPLE_REFERENCES)),
 )
 async def delete_audience(
-    externalId: str, session: SessionDep, principal: AudiencePrincipal
+    external_id: ExternalIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> Response:
     """Delete an audience, unless it is in use (the answer lists what uses it)."""
-    await service.delete_audience(session, principal.account_id, externalId)
+    await service.delete_audience(session, principal.account_id, external_id)
     return Response(status_code=204)

@@ -1,9 +1,10 @@
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.core import examples
 from audiences.core.paging import Paging
+from audiences.core.schemas import ApiModel
 from audiences.core.validation import MAX_ID_LENGTH
 
 _EXAMPLE: dict[str, Any] = {
@@ -13,7 +14,7 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class AudienceCreate(BaseModel):
+class AudienceCreate(ApiModel):
     """An audience to synchronize: a unique id and a unique name chosen by the caller.
     Read-only fields sent back (dates) are ignored."""
 
@@ -21,7 +22,7 @@ class AudienceCreate(BaseModel):
         extra="ignore", coerce_numbers_to_str=True, json_schema_extra={"example": _EXAMPLE}
     )
 
-    externalId: str | None = Field(
+    external_id: str | None = Field(
         default=None,
         description="Your unique id for the audience (1-255 characters, no '/' or control "
         "characters, not '.' or '..')",
@@ -43,7 +44,7 @@ class AudienceUpdate(AudienceCreate):
     A description left out is kept; `null` clears it."""
 
 
-class AudienceRead(BaseModel):
+class AudienceRead(ApiModel):
     """An audience. Dates are epoch milliseconds, null when it never happened."""
 
     model_config = ConfigDict(
@@ -59,14 +60,14 @@ class AudienceRead(BaseModel):
         }
     )
 
-    externalId: str
+    external_id: str
     name: str
     description: str | None
-    createDate: int
-    changeDate: int
-    lastContactAddedAt: int | None = Field(description="Last time a contact was added")
-    lastContactRemovedAt: int | None = Field(description="Last time a contact was removed")
-    lastSyncDate: int | None = Field(
+    create_date: int
+    change_date: int
+    last_contact_added_at: int | None = Field(description="Last time a contact was added")
+    last_contact_removed_at: int | None = Field(description="Last time a contact was removed")
+    last_sync_date: int | None = Field(
         description="Last time the members were changed through the API"
     )
 
@@ -74,10 +75,10 @@ class AudienceRead(BaseModel):
 class AudienceListItem(AudienceRead):
     """An audience in the overview, with its member count (kept by every write)."""
 
-    memberCount: int
-    folderId: str | None = Field(description="The folder it is in, if any")
+    member_count: int
+    folder_id: str | None = Field(description="The folder it is in, if any")
 
 
-class AudiencesPage(BaseModel):
+class AudiencesPage(ApiModel):
     paging: Paging
     audiences: list[AudienceListItem]

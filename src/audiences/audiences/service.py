@@ -35,14 +35,14 @@ MAX_DESCRIPTION = 4000
 
 def to_read(audience: Audience) -> AudienceRead:
     return AudienceRead(
-        externalId=audience.external_id,
+        external_id=audience.external_id,
         name=audience.name,
         description=audience.description,
-        createDate=epoch_ms(audience.created_at) or 0,
-        changeDate=epoch_ms(audience.changed_at) or 0,
-        lastContactAddedAt=epoch_ms(audience.last_contact_added_at),
-        lastContactRemovedAt=epoch_ms(audience.last_contact_removed_at),
-        lastSyncDate=epoch_ms(audience.last_sync_at),
+        create_date=epoch_ms(audience.created_at) or 0,
+        change_date=epoch_ms(audience.changed_at) or 0,
+        last_contact_added_at=epoch_ms(audience.last_contact_added_at),
+        last_contact_removed_at=epoch_ms(audience.last_contact_removed_at),
+        last_sync_date=epoch_ms(audience.last_sync_at),
     )
 
 
@@ -96,7 +96,9 @@ async def audience_to_reference(
     caller's transaction ends. Unknown: a 404 that names it."""
     audience = await repository.get_audience(session, account_id, external_id, lock="reference")
     if audience is None:
-        raise AudienceNotFound(f"Audience not found: {external_id}", audienceExternalId=external_id)
+        raise AudienceNotFound(
+            f"Audience not found: {external_id}", audience_external_id=external_id
+        )
     return audience
 
 
@@ -104,7 +106,7 @@ async def create_audience(
     session: AsyncSession, account_id: int, body: AudienceCreate, max_audiences: int
 ) -> AudienceRead:
     """Synchronizes a new audience: id and name unique in the account, within the limit."""
-    external_id = checked_audience_id(body.externalId)
+    external_id = checked_audience_id(body.external_id)
     name = checked_name(body.name)
     description = checked_description(body.description)
     await repository.lock_account(session, account_id)
@@ -123,7 +125,7 @@ async def update_audience(
     session: AsyncSession, account_id: int, external_id: str, body: AudienceUpdate
 ) -> AudienceRead:
     """Renames or re-describes an audience; its id cannot change."""
-    if body.externalId is not None and body.externalId != external_id:
+    if body.external_id is not None and body.external_id != external_id:
         raise AudienceIdMismatch()
     name = checked_name(body.name)
     description = checked_description(body.description)
@@ -163,12 +165,17 @@ async def list_audiences(
     items = [
         AudienceListItem(
             **to_read(a).model_dump(),
-            memberCount=a.member_count,
-            folderId=folders[a.folder_id].public_id if a.folder_id in folders else None,
+            member_count=a.member_count,
+            folder_id=folders[a.folder_id].public_id if a.folder_id in folders else None,
         )
         for a in rows
     ]
     return items, rows[-1].audience_id if rows else None
+
+
+async def count_audiences(session: AsyncSession, account_id: int) -> int:
+    """How many audiences the account has."""
+    return await repository.count_audiences(session, account_id)
 
 
 async def read_audience(session: AsyncSession, account_id: int, external_id: str) -> AudienceRead:

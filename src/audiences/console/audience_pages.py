@@ -19,7 +19,7 @@ from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import DomainError
 from audiences.core.routing import ClosingStream
 from audiences.core.settings import app_settings
-from audiences.folders import repository as folders_repository
+from audiences.folders import service as folders_service
 from audiences.history import service as history_service
 from audiences.memberships import bulk_service
 from audiences.memberships.schemas import FormulasParam
@@ -73,12 +73,9 @@ async def view_audience(
     members, last = await bulk_service.member_page(
         session, audience, whole_number(after, 0), PAGE, search=q or None
     )
-    folder = None
-    if audience.folder_id is not None:
-        found = await folders_repository.get_folders_by_ids(
-            session, principal.account_id, [audience.folder_id]
-        )
-        folder = found.get(audience.folder_id)
+    folder_name = await folders_service.folder_name(
+        session, principal.account_id, audience.folder_id
+    )
     events, _ = await history_service.list_events(session, audience, None, HISTORY)
     return render(
         request,
@@ -88,7 +85,7 @@ async def view_audience(
         audience=audiences_service.to_read(audience),
         path=audience_path(audience.external_id),
         member_count=audience.member_count,
-        folder_name=folder.name if folder else None,
+        folder_name=folder_name,
         references=await guards.references(session, audience),
         members=members,
         q=q,

@@ -1,7 +1,6 @@
 """Mounting the console on the app: its pages, its static files, its session cookie and what
 happens when a visitor is not signed in or a form lacks its CSRF token."""
 
-import hashlib
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -39,9 +38,9 @@ def install_console(app: FastAPI, settings: Settings) -> None:
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(CsrfRejected, _csrf)
-    # Its own key, derived from the server key: signing sessions is not encrypting secrets.
     assert settings.secret_key
-    cookie_key = hashlib.sha256(b"console-session:" + settings.secret_key.encode()).hexdigest()
     app.add_middleware(
-        ConsoleSessionMiddleware, secret_key=cookie_key, secure=settings.console_secure_cookie
+        ConsoleSessionMiddleware,
+        secret_key=settings.secret_key,
+        secure=settings.console_secure_cookie,
     )

@@ -84,11 +84,11 @@ async def create_mailing(
         body = MailingCreate(
             name=name,
             type=type,
-            audienceExternalId=audience,
-            permissionBit=permission,
+            audience_external_id=audience,
+            permission_bit=permission,
         )
         created = await mailings_service.create_mailing(session, principal.account_id, body)
-        flash(request, "ok", f"Draft mailing “{created.name}” created for {created.targetGroup}.")
+        flash(request, "ok", f"Draft mailing “{created.name}” created for {created.target_group}.")
     except (DomainError, ValidationError) as error:
         flash(request, "error", problem(error))
     return back("/console/mailings")
@@ -111,14 +111,14 @@ async def create_automailer(
     try:
         body = AutomailerCreate(
             name=name,
-            audienceExternalId=audience,
-            permissionBit=permission,
+            audience_external_id=audience,
+            permission_bit=permission,
             period=f"P{days}D",
-            firstSendingMoment=datetime(first.year, first.month, first.day, tzinfo=UTC),
-            lastSendingMoment=datetime(last.year, last.month, last.day, tzinfo=UTC),
+            first_sending_moment=datetime(first.year, first.month, first.day, tzinfo=UTC),
+            last_sending_moment=datetime(last.year, last.month, last.day, tzinfo=UTC),
         )
         created = await automailers_service.create_automailer(session, principal.account_id, body)
-        flash(request, "ok", f"Automailer “{created.name}” created for {created.targetGroup}.")
+        flash(request, "ok", f"Automailer “{created.name}” created for {created.target_group}.")
     except (DomainError, ValidationError) as error:
         flash(request, "error", problem(error))
     return back("/console/mailings")
@@ -151,5 +151,5 @@ async def usage_page(
         campaigns=await flows("campaign"),
         automations=await flows("automation"),
         messages=await messages_service.list_messages(session, account),
-        names={a.externalId: a.name for a in await _audiences(session, account)},
+        names={a.external_id: a.name for a in await _audiences(session, account)},
     )

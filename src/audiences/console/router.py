@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from audiences.audiences import repository as audiences_repository
+from audiences.audiences import service as audiences_service
 from audiences.auth.service import SignInThrottled, check_secret, client_address
 from audiences.console.rendering import (
     HOME,
@@ -21,7 +21,13 @@ from audiences.console.rendering import (
     safe_path,
     whole_number,
 )
-from audiences.console.session import ConsolePrincipal, check_csrf, flash
+from audiences.console.session import (
+    ConsolePrincipal,
+    check_csrf,
+    end_session,
+    flash,
+    start_session,
+)
 from audiences.core.credentials import secret_box
 from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import DomainError
@@ -78,8 +84,7 @@ async def login(
         response = render(request, "login.html", error=message, key=key, next=safe_path(next_page))
         response.status_code = 401
         return response
-    request.session.clear()
-    request.session["key"] = found.principal.consumer_key
+    await start_session(request, found.principal)
     logger.info("console sign-in of account %s", found.principal.account_id)
     return back(safe_path(next_page))
 
@@ -87,7 +92,7 @@ async def login(
 @router.post("/logout")
 async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
-    request.session.clear()
+    await end_session(request)
     return back("/console/login")
 
 
@@ -161,7 +166,7 @@ async def overview(
         first=first,
         last=first + len(items) - 1,
         total=total,
-        all_lists=await audiences_repository.count_audiences(session, account),
+        all_lists=await audiences_service.count_audiences(session, account),
         clear_url=url(q="", page=1),
         previous_url=url(page=number - 1) if number > 1 else None,
         next_url=url(page=number + 1) if first + len(items) - 1 < total else None,
@@ -193,10 +198,10 @@ async def create_folder(
 
 def _folder_write(request: Request, name: str, parent: str | None) -> FolderWrite | None:
     try:
-        return FolderWrite(name=name.strip() or name, parentId=parent)
+        return FolderWrite(name=name.strip() or name, parent_id=parent)
     except ValidationError as error:
         wrong = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
-        if "parentId" in wrong:
+        if wrong & {"parentId", "parent_id"}:
             flash(request, "error", "That parent folder does not exist.")
         else:
             flash(request, "error", "A folder name is 1 to 255 characters of text.")
@@ -223,7 +228,7 @@ async def rename_folder(
     if folder is None:
         flash(request, "error", "That folder no longer exists.")
         return back(HOME)
-    body = _folder_write(request, name, folder.parentId)
+    body = _folder_write(request, name, folder.parent_id)
     if body is None:
         return back(overview_url(folder_id))
     renamed = await attempt(
@@ -256,8 +261,8 @@ async def delete_folder(
         flash(
             request,
             "error",
-            f"Folder “{folder.name}” is not empty: it holds {folder.audienceCount} list(s) and "
-            f"{folder.folderCount} folder(s). Move them out first, then delete it.",
+            f"Folder “{folder.name}” is not empty: it holds {folder.audience_count} list(s) and "
+            f"{folder.folder_count} folder(s). Move them out first, then delete it.",
         )
         return back(overview_url(folder_id))
     flash(request, "ok", f"Folder “{folder.name}” deleted.")
@@ -277,7 +282,7 @@ async def move_audience(
     check_csrf(request, csrf)
     account = principal.account_id
     try:
-        folder_id = FolderMove(folderId=folder or None).folderId
+        folder_id = FolderMove(folder_id=folder or None).folder_id
     except ValidationError:
         flash(request, "error", "That folder does not exist.")
         return back(safe_path(next_page))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import bulk_repository
@@ -65,7 +66,7 @@ def staged_row(
     definitions: dict[str, Definition], line: int, contact: ContactIn
 ) -> tuple[Any, ...]:
     """The staging row of one contact, or LineError saying what is wrong with it."""
-    external_id = contact.externalId
+    external_id = contact.external_id
     if not external_id:
         raise LineError("ERROR", "Contact without externalId")
     if not valid_external_id(external_id):
@@ -97,7 +98,7 @@ def staged_row(
         external_id,
         json.dumps(given),
         removed,
-        contact.testGroup,
+        contact.test_group,
         channels.get("EMAIL"),
         channels.get("SMS"),
     )
@@ -165,7 +166,7 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
             properties[name] = [{"bit": int(b), "enabled": True} for b in bits]
         else:
             properties[name] = value
-    return ContactIn(externalId=external_id, properties=properties, testGroup=test_group)
+    return ContactIn(external_id=external_id, properties=properties, test_group=test_group)
 
 
 # A record (a quoted field may span lines) larger than this is refused as that line's error:
@@ -271,10 +272,10 @@ async def import_contacts(
             except LineError as exc:
                 failed += 1
                 if len(errors) < MAX_REPORTED_ERRORS:
-                    external_id = getattr(item, "externalId", None)
+                    external_id = getattr(item, "external_id", None)
                     errors.append(
                         ImportError(
-                            line=number, externalId=external_id, code=exc.code, message=exc.message
+                            line=number, external_id=external_id, code=exc.code, message=exc.message
                         )
                     )
     if failed and reject:
@@ -287,18 +288,22 @@ async def import_contacts(
         errors.append(
             ImportError(
                 line=row.line,
-                externalId=row.external_id,
+                external_id=row.external_id,
                 code="ERROR",
                 message="Contact is anonymized and can no longer be changed",
             )
         )
     if anonymized and reject:
         raise ImportRefused(failed + anonymized, [e.model_dump() for e in errors])
-    # Another import sharing contacts may lock them in another order; a deadlock then reruns
-    # this statement only, the staged upload kept.
-    result = await retry_statement(
-        session, lambda: bulk_repository.upsert_contacts(session, account_id, purge)
-    )
+
+    async def upsert() -> Row[Any]:
+        await bulk_repository.lock_existing(session, account_id)
+        return await bulk_repository.upsert_contacts(session, account_id, purge)
+
+    # Our own writers lock contacts in externalId order and cannot deadlock each other; a
+    # foreign writer that does not (an operator's SQL) can, and then only these statements
+    # run again, the staged upload kept.
+    result = await retry_statement(session, upsert)
     await bulk_repository.drop_staging(session)
     errors.sort(key=lambda e: e.line)
     return ImportReport(

@@ -3,37 +3,38 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.contacts.schemas import ContactRead
 from audiences.core.paging import Paging
+from audiences.core.schemas import ApiModel
 
 BounceType = Literal["HARDBOUNCE", "SOFTBOUNCE"]
 
 
-class ContactsResponse(BaseModel):
+class ContactsResponse(ApiModel):
     """A page of contacts."""
 
     paging: Paging
     contacts: list[ContactRead]
 
 
-class MailingSummary(BaseModel):
-    encryptedId: str = Field(description="The mailing's (or automailer's) id")
+class MailingSummary(ApiModel):
+    encrypted_id: str = Field(description="The mailing's (or automailer's) id")
     name: str
-    scheduledStartDate: datetime | None = Field(description="ISO 8601")
+    scheduled_start_date: datetime | None = Field(description="ISO 8601")
     type: Literal["EMAIL", "SMS"]
-    sentCount: int = Field(description="How many contacts it was sent to")
+    sent_count: int = Field(description="How many contacts it was sent to")
 
 
-class MailingHistory(BaseModel):
+class MailingHistory(ApiModel):
     mailing: MailingSummary
-    sentDate: datetime = Field(description="ISO 8601: when it was sent to this contact")
+    sent_date: datetime = Field(description="ISO 8601: when it was sent to this contact")
     opened: bool = Field(description="Always false: this service records no opens")
     clicked: bool = Field(description="Always false: this service records no clicks")
 
 
-class MailingHistoryResponse(BaseModel):
+class MailingHistoryResponse(ApiModel):
     """The mailings a contact received, 50 a page, in the order they were sent."""
 
     model_config = ConfigDict(
@@ -59,60 +60,60 @@ class MailingHistoryResponse(BaseModel):
     )
 
     paging: Paging
-    mailingHistories: list[MailingHistory]
+    mailing_histories: list[MailingHistory]
 
 
-class CampaignMailing(BaseModel):
-    encryptedId: str
+class CampaignMailing(ApiModel):
+    encrypted_id: str
     name: str
     type: Literal["EMAIL", "SMS"]
 
 
-class CampaignMailingHistory(BaseModel):
-    campaignMailing: CampaignMailing
-    campaignSubscriptionId: int
-    sentDate: datetime
+class CampaignMailingHistory(ApiModel):
+    campaign_mailing: CampaignMailing
+    campaign_subscription_id: int
+    sent_date: datetime
     opened: bool
     clicked: bool
     bounce: BounceType | None = None
 
 
-class CampaignMailingHistoryResponse(BaseModel):
+class CampaignMailingHistoryResponse(ApiModel):
     """The campaign mailings a contact received (this service sends none: always empty)."""
 
     paging: Paging
-    campaignMailingHistories: list[CampaignMailingHistory]
+    campaign_mailing_histories: list[CampaignMailingHistory]
 
 
-class Form(BaseModel):
+class Form(ApiModel):
     id: int
     name: str
-    formSubType: Literal["normal", "subscribe", "unSubscribe", "editProfile"]
-    formState: Literal["draft", "proof", "final"]
+    form_sub_type: Literal["normal", "subscribe", "unSubscribe", "editProfile"]
+    form_state: Literal["draft", "proof", "final"]
 
 
-class FormHistory(BaseModel):
+class FormHistory(ApiModel):
     form: Form
-    formResultId: int
-    submitDate: datetime
+    form_result_id: int
+    submit_date: datetime
     completed: bool
 
 
-class FormHistoryResponse(BaseModel):
+class FormHistoryResponse(ApiModel):
     """The forms a contact submitted (this service has no forms: always empty)."""
 
     paging: Paging
-    formHistories: list[FormHistory]
+    form_histories: list[FormHistory]
 
 
-class ContactBounce(BaseModel):
+class ContactBounce(ApiModel):
     date: int = Field(description="Epoch milliseconds")
     type: BounceType
     contact: ContactRead
-    encryptedActId: str | None = None
+    encrypted_act_id: str | None = None
 
 
-class BouncesResponse(BaseModel):
+class BouncesResponse(ApiModel):
     """Bounced contacts (this service sends no e-mail, so records no bounces: always empty)."""
 
     paging: Paging

@@ -70,13 +70,13 @@ async def mailing_history(
     page = [
         MailingHistory(
             mailing=MailingSummary(
-                encryptedId=r.encrypted_id,
+                encrypted_id=r.encrypted_id,
                 name=r.name,
-                scheduledStartDate=r.scheduled_at,
+                scheduled_start_date=r.scheduled_at,
                 type=r.type,
-                sentCount=r.sent_count,
+                sent_count=r.sent_count,
             ),
-            sentDate=r.sent_at,
+            sent_date=r.sent_at,
             opened=False,
             clicked=False,
         )

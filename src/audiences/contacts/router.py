@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from audiences.api.params import ExternalIdPath
 from audiences.api.routing import ApiRoute, UploadRoute, route
 from audiences.auth.dependencies import CurrentPrincipal
 from audiences.contacts import definitions, imports, queries, service
@@ -66,10 +67,9 @@ SearchQueryParam = Annotated[
     ),
 ]
 # Required, but checked by the service so that a missing date gets the vendor's message.
-MomentParam = Annotated[
-    str | None,
-    Query(description="Required. ISO 8601 (or epoch milliseconds); included"),
-]
+_MOMENT = "Required. ISO 8601 (or epoch milliseconds); included"
+FromDateParam = Annotated[str | None, Query(alias="fromDate", description=_MOMENT)]
+ToDateParam = Annotated[str | None, Query(alias="toDate", description=_MOMENT)]
 
 
 @contact_router.get("/properties/list", response_model=list[PropertyRead], responses=errors())
@@ -110,7 +110,10 @@ _IMPORT_BODY = {
 }
 OnErrorParam = Annotated[
     Literal["skip", "reject"],
-    Query(description="skip: import the valid lines, report the others; reject: all or nothing"),
+    Query(
+        alias="onError",
+        description="skip: import the valid lines, report the others; reject: all or nothing",
+    ),
 ]
 
 
@@ -129,7 +132,7 @@ async def import_contacts(
     session: SessionDep,
     principal: CurrentPrincipal,
     purge: Annotated[bool, Query(description="Remove existing properties not given")] = False,
-    onError: OnErrorParam = "skip",
+    on_error: OnErrorParam = "skip",
 ) -> ImportReport:
     """Create or update millions of contacts from a streamed upload, in one transaction."""
     return await imports.import_contacts(
@@ -139,7 +142,7 @@ async def import_contacts(
         request.stream(),
         request.headers.get("content-type", ""),
         purge=purge,
-        reject=onError == "reject",
+        reject=on_error == "reject",
         max_lines=settings.max_upload_lines,
     )
 
@@ -165,10 +168,10 @@ async def create_contact(
     responses=errors(ContactNotFound),
 )
 async def anonymize_contact(
-    externalId: str, session: SessionDep, principal: CurrentPrincipal
+    external_id: ExternalIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
     """Anonymize a contact: every personal property and channel is removed."""
-    await service.anonymize_contact(session, principal.account_id, externalId)
+    await service.anonymize_contact(session, principal.account_id, external_id)
     return Response(status_code=204)
 
 
@@ -183,14 +186,14 @@ async def search_contacts(
     principal: CurrentPrincipal,
     MPSearchQuery: SearchQueryParam,
     after: AfterParam = None,
-    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
 ) -> ContactsResponse:
     """Get contacts by a property value (or externalId, encryptedId), paged."""
     contacts, last = await queries.search_contacts(
-        session, principal.account_id, MPSearchQuery, after or 0, pageSize
+        session, principal.account_id, MPSearchQuery, after or 0, page_size
     )
     return ContactsResponse(
-        paging=next_paging(request, last, len(contacts) == pageSize), contacts=contacts
+        paging=next_paging(request, last, len(contacts) == page_size), contacts=contacts
     )
 
 
@@ -203,17 +206,17 @@ async def list_updated_contacts(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    fromDate: MomentParam = None,
-    toDate: MomentParam = None,
+    from_date: FromDateParam = None,
+    to_date: ToDateParam = None,
     after: AfterParam = None,
-    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
 ) -> ContactsResponse:
     """Get contacts changed between fromDate and toDate, paged."""
     contacts, last = await queries.updated_contacts(
-        session, principal.account_id, fromDate, toDate, after or 0, pageSize
+        session, principal.account_id, from_date, to_date, after or 0, page_size
     )
     return ContactsResponse(
-        paging=next_paging(request, last, len(contacts) == pageSize), contacts=contacts
+        paging=next_paging(request, last, len(contacts) == page_size), contacts=contacts
     )
 
 
@@ -224,14 +227,14 @@ async def list_updated_contacts(
 )
 async def list_bounced_contacts(
     principal: CurrentPrincipal,
-    fromDate: MomentParam = None,
-    toDate: MomentParam = None,
+    from_date: FromDateParam = None,
+    to_date: ToDateParam = None,
     after: AfterParam = None,
-    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
 ) -> BouncesResponse:
     """Get contacts that bounced between fromDate and toDate (none: this service sends no
     e-mail)."""
-    queries.period(fromDate, toDate)
+    queries.period(from_date, to_date)
     return BouncesResponse(paging=Paging(), bounces=[])
 
 
@@ -242,18 +245,18 @@ async def list_bounced_contacts(
 )
 async def get_mailing_history(
     request: Request,
-    externalId: str,
+    external_id: ExternalIdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
     after: AfterParam = None,
 ) -> MailingHistoryResponse:
     """Get the mailings a contact received: completed mailings and automailer runs, 50 a page."""
     page, last = await queries.mailing_history(
-        session, principal.account_id, externalId, after or 0
+        session, principal.account_id, external_id, after or 0
     )
     return MailingHistoryResponse(
         paging=next_paging(request, last, len(page) == queries.HISTORY_PAGE),
-        mailingHistories=page,
+        mailing_histories=page,
     )
 
 
@@ -263,14 +266,14 @@ async def get_mailing_history(
     responses=errors(ContactNotFound),
 )
 async def get_campaign_mailing_history(
-    externalId: str,
+    external_id: ExternalIdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
     after: AfterParam = None,
 ) -> CampaignMailingHistoryResponse:
     """Get the campaign mailings a contact received (none: campaigns here send no mail)."""
-    await queries.require_contact(session, principal.account_id, externalId)
-    return CampaignMailingHistoryResponse(paging=Paging(), campaignMailingHistories=[])
+    await queries.require_contact(session, principal.account_id, external_id)
+    return CampaignMailingHistoryResponse(paging=Paging(), campaign_mailing_histories=[])
 
 
 @contact_router.get(
@@ -279,23 +282,23 @@ async def get_campaign_mailing_history(
     responses=errors(ContactNotFound),
 )
 async def get_form_history(
-    externalId: str,
+    external_id: ExternalIdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
     after: AfterParam = None,
-    pageSize: PageSizeParam = DEFAULT_PAGE_SIZE,
+    page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
 ) -> FormHistoryResponse:
     """Get the forms a contact submitted (none: this service has no forms)."""
-    await queries.require_contact(session, principal.account_id, externalId)
-    return FormHistoryResponse(paging=Paging(), formHistories=[])
+    await queries.require_contact(session, principal.account_id, external_id)
+    return FormHistoryResponse(paging=Paging(), form_histories=[])
 
 
 @contact_router.get("/{externalId}", response_model=ContactRead, responses=errors(ContactNotFound))
 async def get_contact(
-    externalId: str, session: SessionDep, principal: CurrentPrincipal
+    external_id: ExternalIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> ContactRead:
     """Get a contact with the properties that have a value."""
-    return await service.get_contact(session, principal.account_id, externalId)
+    return await service.get_contact(session, principal.account_id, external_id)
 
 
 @contact_router.put(
@@ -307,10 +310,13 @@ async def get_contact(
     ),
 )
 async def update_contact(
-    externalId: str, body: ContactRequest, session: SessionDep, principal: CurrentPrincipal
+    external_id: ExternalIdPath,
+    body: ContactRequest,
+    session: SessionDep,
+    principal: CurrentPrincipal,
 ) -> Response:
     """Update a contact; with `purge`, properties not given are removed."""
-    await service.update_contact(session, principal.account_id, externalId, body)
+    await service.update_contact(session, principal.account_id, external_id, body)
     return Response(status_code=204)
 
 

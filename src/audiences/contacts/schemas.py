@@ -1,22 +1,23 @@
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.contacts.properties import PropertyType
+from audiences.core.schemas import ApiModel
 
 
-class Channel(BaseModel):
+class Channel(ApiModel):
     name: Literal["EMAIL", "SMS"]
     value: bool
 
 
-class SetPropertyEntry(BaseModel):
+class SetPropertyEntry(ApiModel):
     bit: int
     description: str
     rank: int
 
 
-class PropertyRead(BaseModel):
+class PropertyRead(ApiModel):
     """A property a contact can have (`GET /contact/properties/list`): `entries` only for a
     set."""
 
@@ -37,7 +38,7 @@ class PropertyRead(BaseModel):
     entries: list[SetPropertyEntry] | None = None
 
 
-class SetEntryIn(BaseModel):
+class SetEntryIn(ApiModel):
     """An option of a set: its bit, its label, and its place in lists (default: as given)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,7 +48,7 @@ class SetEntryIn(BaseModel):
     rank: int | None = None
 
 
-class PropertyCreate(BaseModel):
+class PropertyCreate(ApiModel):
     """A property the account defines beside the standard ones."""
 
     model_config = ConfigDict(
@@ -71,7 +72,7 @@ class PropertyCreate(BaseModel):
     entries: list[SetEntryIn] | None = Field(default=None, description="A set's options")
 
 
-class PropertyUpdate(BaseModel):
+class PropertyUpdate(ApiModel):
     """A property's new description and (for a set, such as `permissions`) its entries; what is
     left out stays. The name and type cannot change."""
 
@@ -102,7 +103,7 @@ class DefinedProperty(PropertyRead):
     standard: bool = Field(description="Standard properties cannot be removed")
 
 
-class ContactIn(BaseModel):
+class ContactIn(ApiModel):
     """A contact as written. Read-only fields (created, lastChanged, encryptedId, temporary)
     are accepted and ignored, so a contact read can be written back."""
 
@@ -123,15 +124,15 @@ class ContactIn(BaseModel):
         },
     )
 
-    externalId: str | None = Field(default=None, description="Your reference for the contact")
-    testGroup: bool | None = None
+    external_id: str | None = Field(default=None, description="Your reference for the contact")
+    test_group: bool | None = None
     properties: dict[str, Any] | None = Field(
         default=None, description="Keys from GET /contact/properties/list"
     )
     channels: list[Channel] | None = None
 
 
-class ContactRequest(BaseModel):
+class ContactRequest(ApiModel):
     """A contact to add or change, with the vendor's update and purge flags."""
 
     model_config = ConfigDict(
@@ -149,7 +150,7 @@ class ContactRequest(BaseModel):
     purge: bool = Field(default=False, description="Remove existing properties that are not set")
 
 
-class AddContactsRequest(BaseModel):
+class AddContactsRequest(ApiModel):
     """At most 100 contacts to add (or with `update`, to update)."""
 
     model_config = ConfigDict(
@@ -169,7 +170,7 @@ class AddContactsRequest(BaseModel):
     purge: bool = False
 
 
-class ContactRead(BaseModel):
+class ContactRead(ApiModel):
     """A contact; dates are epoch milliseconds. Properties: those with a value, and every set
     (such as `permissions`) always, as `[{bit, description, enabled}]`, `[]` when empty."""
 
@@ -196,11 +197,11 @@ class ContactRead(BaseModel):
         }
     )
 
-    externalId: str
+    external_id: str
     created: int = Field(description="Epoch milliseconds")
-    lastChanged: int = Field(description="Epoch milliseconds")
-    encryptedId: str
-    testGroup: bool
+    last_changed: int = Field(description="Epoch milliseconds")
+    encrypted_id: str
+    test_group: bool
     temporary: bool
     properties: dict[str, Any]
     channels: list[Channel]
@@ -217,7 +218,7 @@ ContactResponseCode = Literal[
 ]
 
 
-class AddContactResponse(BaseModel):
+class AddContactResponse(ApiModel):
     """The outcome for one contact of `POST /contact/list`."""
 
     model_config = ConfigDict(
@@ -226,19 +227,19 @@ class AddContactResponse(BaseModel):
         }
     )
 
-    externalId: str | None
+    external_id: str | None
     code: ContactResponseCode
     message: str
 
 
-class ImportError(BaseModel):
+class ImportError(ApiModel):
     line: int
-    externalId: str | None
+    external_id: str | None
     code: ContactResponseCode
     message: str
 
 
-class ImportReport(BaseModel):
+class ImportReport(ApiModel):
     """What a bulk contact import did; errors name the line (the first 1000 are listed)."""
 
     model_config = ConfigDict(

@@ -39,11 +39,11 @@ MAX_CONTACTS_PER_LIST = 100
 def to_read(contact: Contact, definitions: dict[str, Definition]) -> ContactRead:
     """A contact as clients parse it (every set present, entries with their descriptions)."""
     return ContactRead(
-        externalId=contact.external_id,
+        external_id=contact.external_id,
         created=epoch_ms(contact.created_at) or 0,
-        lastChanged=epoch_ms(contact.changed_at) or 0,
-        encryptedId=contact.encrypted_id,
-        testGroup=contact.test_group,
+        last_changed=epoch_ms(contact.changed_at) or 0,
+        encrypted_id=contact.encrypted_id,
+        test_group=contact.test_group,
         temporary=contact.temporary,
         properties=readable(definitions, contact.properties),
         channels=[
@@ -79,11 +79,11 @@ def write_values(
     if current is None:
         values["email_channel"] = channels.get("EMAIL", True)
         values["sms_channel"] = channels.get("SMS", "mobileNumber" in properties)
-        values["test_group"] = bool(given.testGroup)
+        values["test_group"] = bool(given.test_group)
     else:
         values["email_channel"] = channels.get("EMAIL", current.email_channel)
         values["sms_channel"] = channels.get("SMS", current.sms_channel)
-        values["test_group"] = current.test_group if given.testGroup is None else given.testGroup
+        values["test_group"] = current.test_group if given.test_group is None else given.test_group
     return values
 
 
@@ -104,7 +104,7 @@ async def _write(
     purge: bool,
 ) -> bool:
     """Creates the contact, or updates it when it exists and `update` is set. True if created."""
-    external_id = checked_external_id(given.externalId)
+    external_id = checked_external_id(given.external_id)
     existing = await repository.get_contact(session, account_id, external_id, for_update=True)
     if existing is None:
         values = write_values(definitions, given, None, purge)
@@ -139,7 +139,7 @@ async def update_contact(
     session: AsyncSession, account_id: int, external_id: str, request: ContactRequest
 ) -> None:
     """Changes an existing contact; with `purge`, properties not given are removed."""
-    given_id = request.contact.externalId
+    given_id = request.contact.external_id
     if given_id is not None and given_id != external_id:
         raise InvalidParams("Path id doesn't match contact id")
     contact = await repository.get_contact(session, account_id, external_id, for_update=True)
@@ -169,13 +169,15 @@ async def add_contacts(
     """Adds (or with `update`, updates) up to 100 contacts, answering a code per contact."""
     if len(request.contacts) > MAX_CONTACTS_PER_LIST:
         raise TooManyContacts()
-    if any(not c.externalId for c in request.contacts):
+    if any(not c.external_id for c in request.contacts):
         raise ContactWithoutId()
     definitions = await definitions_by_name(session, account_id)
     results: dict[int, AddContactResponse] = {}
     # Written in externalId order, answered in request order: concurrent lists that share
     # contacts take their row locks in the same order, so they cannot deadlock.
-    order = sorted(range(len(request.contacts)), key=lambda i: request.contacts[i].externalId or "")
+    order = sorted(
+        range(len(request.contacts)), key=lambda i: request.contacts[i].external_id or ""
+    )
     for index in order:
         given = request.contacts[index]
         try:
@@ -185,11 +187,13 @@ async def add_contacts(
         except DomainError as error:
             code = _CODES.get(error.error_type, "ERROR")
             results[index] = AddContactResponse(
-                externalId=given.externalId, code=code, message=error.message
+                external_id=given.external_id, code=code, message=error.message
             )
             continue
         message = "Contact added" if created else "Contact updated"
-        results[index] = AddContactResponse(externalId=given.externalId, code="OK", message=message)
+        results[index] = AddContactResponse(
+            external_id=given.external_id, code="OK", message=message
+        )
     return [results[i] for i in range(len(request.contacts))]
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from audiences.core.errors import translate_integrity_error
+from audiences.core.replica import Replica
 from audiences.core.routing import route_facts
 from audiences.core.settings import Settings
 
@@ -105,6 +106,7 @@ class Exports:
     faster than a coroutine), bounded: waiting longer than the pool timeout for one raises
     PoolTimeout (503); and the threads that run them."""
 
+    url: str
     pool: ConnectionPool[Any]
     threads: ThreadPoolExecutor
 
@@ -125,24 +127,37 @@ class Database:
     engines: tuple[AsyncEngine, ...] = ()
     export_pool_size: int = 4
     pool_timeout: float = 5.0
+    replica: Replica | None = None
     _exports: list["Exports"] = field(default_factory=list)
 
     def exports(self) -> "Exports":
-        """Connections and threads for exports, made on first use."""
-        if not self._exports:
-            pool: ConnectionPool[Any] = ConnectionPool(
-                self.url,
-                min_size=0,
-                max_size=self.export_pool_size,
-                timeout=self.pool_timeout,
-                kwargs={"application_name": "audiences-export"},
-                open=True,
-            )
-            # Threads of their own: exports that wait on slow readers never hold the
-            # threads anything else needs.
-            threads = ThreadPoolExecutor(self.export_pool_size * 2 + 2, "audiences-export")
-            self._exports.append(Exports(pool, threads))
-        return self._exports[0]
+        """Connections and threads for exports, made on first use: the replica's while it is
+        fresh (an export may lag), else the primary's."""
+        replica = self.replica if self.replica is not None and self.replica.fresh else None
+        url = replica.url if replica is not None else self.url
+        for exports in self._exports:
+            if exports.url == url:
+                return exports
+        pool: ConnectionPool[Any] = ConnectionPool(
+            url,
+            min_size=0,
+            max_size=self.export_pool_size,
+            timeout=self.pool_timeout,
+            kwargs={"application_name": "audiences-export"},
+            open=True,
+        )
+        # Threads of their own: exports that wait on slow readers never hold the threads
+        # anything else needs.
+        threads = ThreadPoolExecutor(self.export_pool_size * 2 + 2, "audiences-export")
+        self._exports.append(Exports(url, pool, threads))
+        return self._exports[-1]
+
+    def lagging_reads(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for reads that may lag behind the caller's own writes: the replica's while
+        it is fresh, else the primary's."""
+        if self.replica is not None and self.replica.fresh:
+            return self.replica.read_sessions
+        return self.read_sessions
 
     @classmethod
     def open(cls, settings: Settings) -> "Database":
@@ -154,15 +169,29 @@ class Database:
         uploads = create_engine(settings, pool_size=settings.db_upload_pool_size, max_overflow=0)
         auth = create_auth_engine(settings)
         url = libpq_url(engine.url.render_as_string(hide_password=False))
+        replica = None
+        engines: tuple[AsyncEngine, ...] = (engine, auth, uploads)
+        if settings.read_replica_url:
+            replica_engine = create_engine(
+                settings, settings.read_replica_url, isolation_level="AUTOCOMMIT"
+            )
+            replica = Replica(
+                create_sessionmaker(replica_engine),
+                libpq_url(settings.read_replica_url),
+                replica_engine,
+                settings.read_replica_max_lag,
+            )
+            engines = (*engines, replica_engine)
         return cls(
             create_sessionmaker(writes),
             create_sessionmaker(engine),
             create_sessionmaker(uploads),
             auth.connect,
             url,
-            (engine, auth, uploads),
+            engines,
             settings.db_export_pool_size,
             settings.db_pool_timeout,
+            replica,
         )
 
     @classmethod
@@ -220,8 +249,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         return
     if request.method in READ_METHODS:
+        sessions = database.read_sessions
+        if route_facts(request.scope).may_lag:
+            sessions = database.lagging_reads()
         # Nothing to commit: closing the session hands the connection back.
-        async with database.read_sessions() as session:
+        async with sessions() as session:
             yield session
         return
     async with database.write_sessions() as session, request_transaction(session):

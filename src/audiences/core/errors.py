@@ -9,14 +9,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout as ExportPoolTimeout
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audiences.core.basepath import client_path
-from audiences.core.requestid import current_request_id
+from audiences.core.requestid import abandon_response, current_request_id
+from audiences.core.schemas import ApiModel
 
 logger = logging.getLogger("audiences.errors")
 
@@ -43,7 +46,8 @@ class DomainError(Exception):
         if error_type is not None:
             self.error_type = error_type
         self.headers = headers
-        self.extra = extra
+        # Extra members of the envelope are named in Python's way and sent in the wire's.
+        self.extra = {to_camel(name): value for name, value in extra.items()}
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
@@ -109,11 +113,11 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(ApiModel):
     """The error envelope (fields beyond these are named per error)."""
 
     model_config = ConfigDict(extra="allow")
-    errorType: str
+    error_type: str
     message: str
 
 
@@ -257,9 +261,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
+class SendTimedOut(Exception):
+    """A client left a streamed response unread too long; its connection is closed."""
+
+
 class CatchAllMiddleware:
     """Answers unexpected exceptions inside the request-id scope (Starlette's outermost
-    handler would answer them without the request id)."""
+    handler would answer them without the request id). A client that went away, or stopped
+    reading a download, is the client's doing: no error, and nothing left to answer (the
+    request is counted as a 499)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -278,6 +288,11 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return  # its transaction was rolled back on the way out
+        except SendTimedOut as exc:
+            logger.warning("response cut off: %s", exc)
+            abandon_response()
         except Exception as exc:
             if started:
                 logger.error("error after the response started", exc_info=exc)

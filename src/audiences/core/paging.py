@@ -26,7 +26,13 @@ AfterParam = Annotated[
     Query(ge=0, le=2**63 - 1, description="Cursor from the previous page's `paging.after`"),
 ]
 PageSizeParam = Annotated[
-    int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (at most {MAX_PAGE_SIZE})")
+    int,
+    Query(
+        alias="pageSize",
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Items per page (at most {MAX_PAGE_SIZE})",
+    ),
 ]
 
 

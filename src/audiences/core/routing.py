@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams
+from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams, SendTimedOut
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class RouteFacts:
     # The response is a download streamed as the client reads it: a client that leaves a
     # chunk unread for `export_send_timeout` seconds is cut off.
     streams_response: bool = False
+    # A read that may lag behind the caller's own writes (by up to `read_replica_max_lag`
+    # seconds): served by the read replica when one is configured and fresh.
+    may_lag: bool = False
 
 
 JSON_BODY = RouteFacts()
@@ -166,10 +169,6 @@ def hashing(receive: Receive, digest: "hashlib._Hash") -> Receive:
         return message
 
     return feed
-
-
-class SendTimedOut(Exception):
-    """A client left a streamed response unread too long; its connection is closed."""
 
 
 def send_timeout(send: Send, seconds: float) -> Send:

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     export_send_timeout: float = 60.0
     export_statement_timeout_ms: int = 600_000
     db_pool_timeout: float = 5.0
+    # A streaming replica for exports and member listings (reads that may lag), used while it
+    # is up and at most `read_replica_max_lag` seconds behind; checked every interval.
+    read_replica_url: str | None = None
+    read_replica_max_lag: float = 10.0
+    read_replica_check_interval: float = 1.0
     db_statement_timeout_ms: int = 0
     log_level: str = "INFO"
 
@@ -108,6 +113,43 @@ def parse_products(value: str) -> list[str]:
     if not products:
         raise ValueError("at least one product is required")
     return products
+
+
+MIN_SECRET_KEY_LENGTH = 32
+# Strings that this project's compose file, README or docs have shown as a server key: anyone
+# can read them, so a server started with one protects nothing.
+PUBLISHED_SECRET_KEYS = frozenset(
+    {
+        "change-me-to-a-long-random-string",
+        "<a long random string>",
+        "a long random string",
+        "set audiences_secret_key to a long random string",
+        "any long random string",
+    }
+)
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "your-secret")
+
+
+def secret_key_problem(value: str | None) -> str | None:
+    """Why a server key cannot be used (None when it can): it is unset, shorter than 32
+    characters, a string this project has published, a placeholder, or a few characters
+    repeated. It encrypts the consumer secrets and guards the console's sessions."""
+    advice = (
+        "make one with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'` and keep it"
+    )
+    if not value:
+        return f"AUDIENCES_SECRET_KEY is not set (it encrypts consumer secrets); {advice}"
+    folded = value.strip().lower()
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        return (
+            f"AUDIENCES_SECRET_KEY is {len(value)} characters; it must be at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters of random text: {advice}"
+        )
+    if folded in PUBLISHED_SECRET_KEYS or any(word in folded for word in _PLACEHOLDER_WORDS):
+        return f"AUDIENCES_SECRET_KEY is a published placeholder, not a secret: {advice}"
+    if len(set(value)) < 10:
+        return f"AUDIENCES_SECRET_KEY repeats a few characters; it must be random: {advice}"
+    return None
 
 
 def app_settings(request: Request) -> Settings:

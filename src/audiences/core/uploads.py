@@ -1,5 +1,7 @@
-"""Streamed uploads of ids (text/plain, text/csv, NDJSON) into a staging table by COPY, on the
-request's own connection and transaction, at constant memory whatever the size."""
+"""Streamed uploads (text/plain, text/csv, NDJSON): the format of a body, and the transforms of
+its bytes on their way to a COPY (byte order mark, blank lines, the `\\.` end marker, line
+limits, decoding), at constant memory whatever the size. The COPY and staging SQL live with the
+repositories that stage (memberships/staging.py, contacts/bulk_repository.py)."""
 
 import codecs
 import csv
@@ -7,18 +9,12 @@ import json
 import re
 from collections.abc import AsyncIterator
 from enum import Enum
-from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from audiences.core.errors import DomainError, InvalidParams
 
-# Each line is one value: CSV with a delimiter and a quote that no valid id contains (ids
-# cannot hold control characters), so lines reach PostgreSQL as they are, without parsing them
-# in Python.
 _BLANK_LINES = re.compile(rb"\n{2,}")
-_PLAIN_COPY = "COPY {table} (ext) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 # A CSV upload's header: PostgreSQL tables hold at most 1600 columns, and nobody needs more.
 MAX_CSV_COLUMNS = 1000
 MAX_CSV_HEADER = 64 * 1024
@@ -70,37 +66,7 @@ def upload_format(content_type: str) -> UploadFormat:
     raise UnsupportedUpload()
 
 
-async def create_staging(connection: psycopg.AsyncConnection[Any], table: str) -> None:
-    """A temporary table of uploaded ids, dropped at commit. One COPY fills it, so its
-    physical order (ctid) is the upload's order."""
-    await connection.execute(
-        sql.SQL("CREATE TEMP TABLE {} (ext text) ON COMMIT DROP").format(sql.Identifier(table))
-    )
-
-
-async def copy_ids(
-    connection: psycopg.AsyncConnection[Any],
-    body: AsyncIterator[bytes],
-    fmt: UploadFormat,
-    table: str,
-    max_lines: int,
-) -> int:
-    """Fills `table` (made by create_staging) with the uploaded ids, blank lines left out, and
-    answers how many. Bad input is a 400 that names the line; the transaction is then unusable
-    and must be rolled back."""
-    try:
-        if fmt is UploadFormat.PLAIN:
-            return await _copy_plain(connection, body, table, max_lines)
-        if fmt is UploadFormat.CSV:
-            return await _copy_csv(connection, body, table, max_lines)
-        return await _copy_ndjson(connection, body, table, max_lines)
-    except psycopg.errors.DataError as exc:
-        # A CSV upload's first line is its header, which PostgreSQL never saw.
-        offset = 1 if fmt is UploadFormat.CSV else 0
-        raise InvalidParams(f"The upload cannot be read: {_describe(exc, offset)}") from exc
-
-
-def _describe(exc: psycopg.Error, offset: int) -> str:
+def describe_copy_error(exc: psycopg.Error, offset: int) -> str:
     primary = exc.diag.message_primary or "invalid data"
     context = exc.diag.context or ""
     # PostgreSQL's context reads "COPY <table>, line N[, column c]: ..."; keep only the line.
@@ -113,7 +79,7 @@ def _describe(exc: psycopg.Error, offset: int) -> str:
     return primary
 
 
-class _LineCounter:
+class LineCounter:
     def __init__(self, maximum: int) -> None:
         self.maximum = maximum
         self.lines = 0
@@ -124,7 +90,7 @@ class _LineCounter:
             raise UploadTooLarge(self.maximum)
 
 
-async def _without_bom(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def without_bom(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     first = True
     async for chunk in body:
         if first:
@@ -135,7 +101,7 @@ async def _without_bom(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-class _EndMarkerGuard:
+class EndMarkerGuard:
     """COPY in CSV format ends at a line that is exactly `\\.`, whatever follows: such a line
     is written quoted instead (as data), so every line of an upload reaches the table. An
     unfinished last line that may still become one (at most three bytes) is held back."""
@@ -168,37 +134,24 @@ class _EndMarkerGuard:
         return self.quoted + held[2:] if held.startswith(b"\\.") else held
 
 
-async def _copy_plain(
-    connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
-) -> int:
-    counter = _LineCounter(max_lines)
-    statement = sql.SQL(_PLAIN_COPY).format(table=sql.Identifier(table))
-    guard = _EndMarkerGuard(b"\x01\\.\x01")
+async def plain_chunks(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterator[bytes]:
+    """A text/plain upload's bytes with one kind of line ending (ids never hold a CR) and no
+    blank lines, so that every line is an id; at most `max_lines` lines (413 past them)."""
+    counter = LineCounter(max_lines)
     line_start = True
-    async with connection.cursor() as cursor:
-        async with cursor.copy(statement) as copy:
-            async for chunk in _without_bom(body):
-                counter.add(chunk)
-                # PostgreSQL wants one kind of line ending per upload (ids never hold a CR),
-                # and blank lines are dropped here so that every staged row is an id.
-                chunk = _BLANK_LINES.sub(b"\n", chunk.replace(b"\r", b""))
-                if line_start:
-                    chunk = chunk.lstrip(b"\n")
-                if chunk:
-                    line_start = chunk.endswith(b"\n")
-                    if data := guard.feed(chunk):
-                        await copy.write(data)
-            if rest := guard.finish():
-                await copy.write(rest)
-        return int(cursor.rowcount)
+    async for chunk in without_bom(body):
+        counter.add(chunk)
+        chunk = _BLANK_LINES.sub(b"\n", chunk.replace(b"\r", b""))
+        if line_start:
+            chunk = chunk.lstrip(b"\n")
+        if chunk:
+            line_start = chunk.endswith(b"\n")
+            yield chunk
 
 
-async def _copy_csv(
-    connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
-) -> int:
-    """The header names the columns; PostgreSQL parses the rest (quotes, embedded newlines)."""
-    counter = _LineCounter(max_lines)
-    chunks = _without_bom(body)
+async def csv_header(chunks: AsyncIterator[bytes]) -> tuple[list[str], int, bytes]:
+    """A CSV upload's header: its column names, the index of the externalId column and the
+    bytes read past the header line."""
     head = b""
     async for chunk in chunks:
         head += chunk
@@ -216,34 +169,10 @@ async def _copy_csv(
     lowered = [n.lower() for n in names]
     if "externalid" not in lowered:
         raise InvalidParams("The CSV header has no externalId column")
-    column = lowered.index("externalid")
-    wide = f"{table}_rows"
-    columns = sql.SQL(", ").join(
-        sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(len(names))
-    )
-    await connection.execute(
-        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(wide), columns)
-    )
-    statement = sql.SQL("COPY {} FROM STDIN WITH (FORMAT csv)").format(sql.Identifier(wide))
-    guard = _EndMarkerGuard(b'"\\."')
-    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        counter.add(rest)
-        await copy.write(guard.feed(rest))
-        async for chunk in chunks:
-            counter.add(chunk)
-            if data := guard.feed(chunk):
-                await copy.write(data)
-        if data := guard.finish():
-            await copy.write(data)
-    staged = await connection.execute(
-        sql.SQL("INSERT INTO {} (ext) SELECT {col} FROM {} WHERE {col} <> ''").format(
-            sql.Identifier(table), sql.Identifier(wide), col=sql.Identifier(f"c{column}")
-        )
-    )
-    return int(staged.rowcount)
+    return names, lowered.index("externalid"), rest
 
 
-def _ndjson_id(line: str, number: int) -> str | None:
+def ndjson_id(line: str, number: int) -> str | None:
     if not line.strip():
         return None
     try:
@@ -262,7 +191,7 @@ async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterato
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = ""
     number = 0
-    async for chunk in _without_bom(body):
+    async for chunk in without_bom(body):
         try:
             pending += decoder.decode(chunk)
         except UnicodeDecodeError as exc:
@@ -276,19 +205,3 @@ async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterato
             yield number, line
     if pending.strip():
         yield number + 1, pending
-
-
-async def _copy_ndjson(
-    connection: psycopg.AsyncConnection[Any], body: AsyncIterator[bytes], table: str, max_lines: int
-) -> int:
-    statement = sql.SQL("COPY {} (ext) FROM STDIN").format(sql.Identifier(table))
-    rows = 0
-    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        async for number, line in text_lines(body, max_lines):
-            value = _ndjson_id(line, number)
-            if value:
-                if "\x00" in value:
-                    raise InvalidParams(f"Line {number} contains a NUL character")
-                await copy.write_row((value,))
-                rows += 1
-    return rows

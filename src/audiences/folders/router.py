@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from audiences.api.params import ExternalIdPath
 from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.schemas import AudienceRead
@@ -68,10 +69,10 @@ async def delete_folder(id: str, session: SessionDep, principal: AudiencePrincip
     responses=errors(ProductNotFound, AudienceNotFound, FolderNotFound),
 )
 async def move_audience(
-    externalId: str, body: FolderMove, session: SessionDep, principal: AudiencePrincipal
+    external_id: ExternalIdPath, body: FolderMove, session: SessionDep, principal: AudiencePrincipal
 ) -> AudienceRead:
     """Move an audience to a folder (or, with null, out of any)."""
-    return await service.move_audience(session, principal.account_id, externalId, body.folderId)
+    return await service.move_audience(session, principal.account_id, external_id, body.folder_id)
 
 
 @router.get(
@@ -82,11 +83,11 @@ async def dynamic_lists(
     session: SessionDep,
     principal: AudiencePrincipal,
     after: AfterParam = None,
-    pageSize: PageSizeParam = 100,
+    page_size: PageSizeParam = 100,
     folder: Annotated[str | None, Query(description="Only the lists in this folder")] = None,
 ) -> DynamicLists:
     """The dynamic-lists overview: each audience an item of kind `audience`."""
     items, last = await service.dynamic_lists(
-        session, principal.account_id, after or 0, pageSize, folder
+        session, principal.account_id, after or 0, page_size, folder
     )
-    return DynamicLists(paging=next_paging(request, last, len(items) == pageSize), items=items)
+    return DynamicLists(paging=next_paging(request, last, len(items) == page_size), items=items)

@@ -31,15 +31,24 @@ async def get_folder(
     return folder
 
 
+async def folder_name(session: AsyncSession, account_id: int, folder_id: int | None) -> str | None:
+    """The name of the folder an audience is in (None: in no folder)."""
+    if folder_id is None:
+        return None
+    found = await repository.get_folders_by_ids(session, account_id, [folder_id])
+    folder = found.get(folder_id)
+    return folder.name if folder else None
+
+
 async def list_folders(session: AsyncSession, account_id: int) -> list[FolderRead]:
     rows = await repository.list_folders(session, account_id)
     return [
         FolderRead(
             id=r.public_id,
             name=r.name,
-            parentId=r.parent,
-            audienceCount=r.audiences,
-            folderCount=r.folders,
+            parent_id=r.parent,
+            audience_count=r.audiences,
+            folder_count=r.folders,
         )
         for r in rows
     ]
@@ -54,9 +63,9 @@ async def _read(session: AsyncSession, folder: Folder) -> FolderRead:
     return FolderRead(
         id=folder.public_id,
         name=folder.name,
-        parentId=parent,
-        audienceCount=audiences,
-        folderCount=folders,
+        parent_id=parent,
+        audience_count=audiences,
+        folder_count=folders,
     )
 
 
@@ -75,7 +84,7 @@ async def _parent_id(
 
 async def create_folder(session: AsyncSession, account_id: int, body: FolderWrite) -> FolderRead:
     """A folder, at the top level or in a top-level folder."""
-    parent_id = await _parent_id(session, account_id, body.parentId)
+    parent_id = await _parent_id(session, account_id, body.parent_id)
     # The unique index is the guarantee; asking first keeps the transaction usable.
     if await repository.name_taken(session, account_id, parent_id, body.name):
         raise FolderNameTaken()
@@ -96,7 +105,7 @@ async def update_folder(
 ) -> FolderRead:
     """Renames a folder or moves it (one level of nesting at most)."""
     folder = await get_folder(session, account_id, public_id, lock=True)
-    parent_id = await _parent_id(session, account_id, body.parentId, moving=folder)
+    parent_id = await _parent_id(session, account_id, body.parent_id, moving=folder)
     if await repository.name_taken(
         session, account_id, parent_id, body.name, except_folder_id=folder.folder_id
     ):
@@ -142,13 +151,13 @@ async def dynamic_lists(
 def _item(row: Any) -> DynamicList:
     return DynamicList(
         kind="audience",
-        externalId=row.external_id,
+        external_id=row.external_id,
         name=row.name,
-        folderId=row.folder,
-        folderName=row.folder_name,
-        memberCount=row.member_count,
-        createDate=epoch_ms(row.created_at) or 0,
-        lastSyncDate=epoch_ms(row.last_sync_at),
+        folder_id=row.folder,
+        folder_name=row.folder_name,
+        member_count=row.member_count,
+        create_date=epoch_ms(row.created_at) or 0,
+        last_sync_date=epoch_ms(row.last_sync_at),
     )
 
 

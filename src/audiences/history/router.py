@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 
+from audiences.api.params import ExternalIdPath
 from audiences.api.routing import ApiRoute
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
@@ -22,14 +23,14 @@ router = APIRouter(prefix="/audience", tags=["Audiences"], route_class=ApiRoute)
     responses=errors(ProductNotFound, AudienceNotFound),
 )
 async def audience_history(
-    externalId: str,
+    external_id: ExternalIdPath,
     request: Request,
     session: SessionDep,
     principal: AudiencePrincipal,
     after: AfterParam = None,
-    pageSize: PageSizeParam = 100,
+    page_size: PageSizeParam = 100,
 ) -> History:
     """Who changed the audience or its members, when, how and how much (newest first)."""
-    audience = await audiences_service.get_audience(session, principal.account_id, externalId)
-    events, last = await service.list_events(session, audience, after, pageSize)
-    return History(paging=next_paging(request, last, len(events) == pageSize), events=events)
+    audience = await audiences_service.get_audience(session, principal.account_id, external_id)
+    events, last = await service.list_events(session, audience, after, page_size)
+    return History(paging=next_paging(request, last, len(events) == page_size), events=events)

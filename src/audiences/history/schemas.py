@@ -1,8 +1,9 @@
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.core.paging import Paging
+from audiences.core.schemas import ApiModel
 
 Operation = Literal[
     "create",
@@ -17,7 +18,7 @@ Operation = Literal[
 ]
 
 
-class Event(BaseModel):
+class Event(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -34,11 +35,11 @@ class Event(BaseModel):
     id: int
     at: int = Field(description="Epoch milliseconds")
     operation: Operation
-    consumerKey: str | None = Field(description="The key that made the change")
-    requestId: str | None = Field(description="The request's X-Request-Id (also in the logs)")
+    consumer_key: str | None = Field(description="The key that made the change")
+    request_id: str | None = Field(description="The request's X-Request-Id (also in the logs)")
     details: dict[str, Any] = Field(description="What changed, with counts")
 
 
-class History(BaseModel):
+class History(ApiModel):
     paging: Paging
     events: list[Event]

@@ -41,8 +41,8 @@ async def list_events(
             id=r.event_id,
             at=epoch_ms(r.occurred_at) or 0,
             operation=r.operation,
-            consumerKey=r.consumer_key,
-            requestId=r.request_id,
+            consumer_key=r.consumer_key,
+            request_id=r.request_id,
             details=r.details,
         )
         for r in rows

@@ -1,6 +1,6 @@
 """All SQL of the bulk member calls: staged uploads, atomic replace, listing and export.
 
-Uploaded ids are first COPYed into the temporary table `upload_ids` (core/uploads.py) on the
+Uploaded ids are first COPYed into the temporary table `upload_ids` (staging.py) on the
 request's connection; every statement here is set-based over it."""
 
 from collections.abc import Callable, Sequence
@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.auth.repository import CredentialQuery
 from audiences.core.validation import MAX_ID_LENGTH, contains_pattern
+from audiences.memberships.staging import STAGING, StagedIds
 
-STAGING = "upload_ids"
 SAMPLE_SIZE = 1000
 EXPORT_CHUNK = 256 * 1024
 
@@ -109,9 +109,10 @@ async def import_members(
     return int(row.matched), int(row.added)
 
 
-async def stage_replacement(session: AsyncSession, account_id: int) -> int:
+async def stage_replacement(session: AsyncSession, account_id: int, staged: StagedIds) -> int:
     """The new member set into `replace_ids` (one row per line naming a contact, duplicates
-    kept); answers its row count."""
+    kept), analyzed and dropped with the staged upload; answers its row count."""
+    staged.tables.append("replace_ids")
     result = await session.execute(
         text(
             f"""
@@ -122,6 +123,7 @@ async def stage_replacement(session: AsyncSession, account_id: int) -> int:
         ),
         {"account_id": account_id},
     )
+    await session.execute(text("ANALYZE replace_ids"))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -341,9 +343,3 @@ def export_members(
                 buffer.clear()
         if buffer:
             put(bytes(buffer))
-
-
-async def drop_staging(session: AsyncSession) -> None:
-    """Frees the staging tables now rather than at commit (and lets the same transaction
-    stage again)."""
-    await session.execute(text(f"DROP TABLE IF EXISTS {STAGING}, {STAGING}_rows, replace_ids"))

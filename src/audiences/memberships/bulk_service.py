@@ -17,24 +17,15 @@ from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.audiences.models import Audience
 from audiences.core import metrics, timeutil
-from audiences.core.db import Exports, driver_connection
+from audiences.core.db import Exports
 from audiences.core.errors import InvalidParams
 from audiences.core.settings import Settings
 from audiences.core.timeutil import epoch_ms
-from audiences.core.uploads import copy_ids, create_staging, upload_format
 from audiences.history import service as history
 from audiences.memberships import bulk_repository
 from audiences.memberships.errors import NotAMember, TooManyExports, UploadHasUnknownContacts
 from audiences.memberships.schemas import ImportReport, Member, ReplaceReport
-
-
-async def _stage_upload(
-    session: AsyncSession, body: AsyncIterator[bytes], content_type: str, max_lines: int
-) -> int:
-    fmt = upload_format(content_type)
-    connection = await driver_connection(session)
-    await create_staging(connection, bulk_repository.STAGING)
-    return await copy_ids(connection, body, fmt, bulk_repository.STAGING, max_lines)
+from audiences.memberships.staging import StagedIds, stage_ids
 
 
 async def _upload_then_lock(
@@ -44,16 +35,16 @@ async def _upload_then_lock(
     body: AsyncIterator[bytes],
     content_type: str,
     max_lines: int,
-) -> tuple[Audience, int]:
-    """The locked audience and the number of ids staged (blank lines left out)."""
+) -> tuple[Audience, StagedIds]:
+    """The locked audience and the staged upload."""
     # The upload is staged before the audience's row is locked, so a slow client never holds
     # up the audience's other writers; an unknown audience is refused before reading the body.
     await audiences_service.get_audience(session, account_id, audience_external_id)
-    lines = await _stage_upload(session, body, content_type, max_lines)
+    staged = await stage_ids(session, body, content_type, max_lines)
     audience = await audiences_service.get_audience(
         session, account_id, audience_external_id, lock="write"
     )
-    return audience, lines
+    return audience, staged
 
 
 async def import_members(
@@ -69,30 +60,30 @@ async def import_members(
     """Adds every contact named in the upload, in one transaction. With unknown ids and
     unknown=reject nothing changes (404 with the count and a sample); with skip they are
     reported and the rest is added."""
-    audience, lines = await _upload_then_lock(
+    audience, staged = await _upload_then_lock(
         session, account_id, audience_external_id, body, content_type, max_lines
     )
     matched, added = await bulk_repository.import_members(
-        session, account_id, audience.audience_id, lines, skip_unknown=skip_unknown
+        session, account_id, audience.audience_id, staged.lines, skip_unknown=skip_unknown
     )
     unknown, sample = 0, list[str]()
-    if matched < lines:
+    if matched < staged.lines:
         unknown, sample = await bulk_repository.unknown_ids(session, account_id)
         if not skip_unknown:
             raise UploadHasUnknownContacts(unknown, sample)
     # Every matched line added: no member was there already, and no id came twice.
     known = added if added == matched else await bulk_repository.distinct_known(session, account_id)
     await bulk_repository.record_changes(session, account_id, audience.audience_id, added, 0)
-    await bulk_repository.drop_staging(session)
+    await staged.drop(session)
     report = ImportReport(
-        received=lines,
+        received=staged.lines,
         added=added,
-        alreadyMember=known - added,
+        already_member=known - added,
         unknown=unknown,
-        unknownSample=sample,
+        unknown_sample=sample,
     )
     await history.record(
-        session, audience, "import", **report.model_dump(exclude={"unknownSample"})
+        session, audience, "import", **report.model_dump(exclude={"unknown_sample"})
     )
     metrics.members_written(added=added)
     return report
@@ -111,12 +102,12 @@ async def replace_members(
 ) -> ReplaceReport:
     """Makes the members exactly the uploaded set in one transaction (readers see the old set
     or the new one), by computing the difference in SQL; with dryRun nothing changes."""
-    audience, lines = await _upload_then_lock(
+    audience, staged = await _upload_then_lock(
         session, account_id, audience_external_id, body, content_type, max_lines
     )
-    matched = await bulk_repository.stage_replacement(session, account_id)
+    matched = await bulk_repository.stage_replacement(session, account_id, staged)
     unknown, sample = 0, list[str]()
-    if matched < lines:
+    if matched < staged.lines:
         unknown, sample = await bulk_repository.unknown_ids(session, account_id)
         if not skip_unknown:
             raise UploadHasUnknownContacts(unknown, sample)
@@ -131,17 +122,17 @@ async def replace_members(
         await bulk_repository.record_changes(
             session, account_id, audience.audience_id, added, removed
         )
-    await bulk_repository.drop_staging(session)
+    await staged.drop(session)
     report = ReplaceReport(
         added=added,
         removed=removed,
         unchanged=audience.member_count - removed,
         unknown=unknown,
-        unknownSample=sample,
-        dryRun=dry_run,
+        unknown_sample=sample,
+        dry_run=dry_run,
     )
     if not dry_run:
-        details = report.model_dump(exclude={"unknownSample", "dryRun"})
+        details = report.model_dump(exclude={"unknown_sample", "dry_run"})
         await history.record(session, audience, "replace", **details)
         metrics.members_written(added=added, removed=removed)
     return report
@@ -187,7 +178,7 @@ async def member_page(
         session, audience.account_id, audience.audience_id, after, limit, since, search
     )
     members = [
-        Member(externalId=r.external_id, email=r.email, addedAt=epoch_ms(r.added_at) or 0)
+        Member(external_id=r.external_id, email=r.email, added_at=epoch_ms(r.added_at) or 0)
         for r in rows
     ]
     return members, rows[-1].contact_id if rows else None
@@ -200,7 +191,7 @@ def check_member(found: bulk_repository.Membership | None) -> Member:
     if found.added_at is None or found.external_id is None:
         raise NotAMember()
     return Member(
-        externalId=found.external_id, email=found.email, addedAt=epoch_ms(found.added_at) or 0
+        external_id=found.external_id, email=found.email, added_at=epoch_ms(found.added_at) or 0
     )
 
 

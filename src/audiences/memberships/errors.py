@@ -7,7 +7,7 @@ class ContactsNotFound(DomainError):
     message = "Contacts not found"
 
     def __init__(self, external_contact_ids: list[str] | None = None) -> None:
-        super().__init__(externalContactIds=external_contact_ids or [])
+        super().__init__(external_contact_ids=external_contact_ids or [])
 
 
 class UploadHasUnknownContacts(DomainError):
@@ -21,7 +21,7 @@ class UploadHasUnknownContacts(DomainError):
         super().__init__(
             f"Contacts not found: {unknown} id(s) name no contact; nothing was changed",
             unknown=unknown,
-            unknownSample=sample or [],
+            unknown_sample=sample or [],
         )
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from audiences.api.routing import ApiRoute, DownloadRoute, UploadRoute, route
+from audiences.api.params import ContactExternalIdPath, ExternalIdPath
+from audiences.api.routing import ApiRoute, DownloadRoute, LaggingReadRoute, UploadRoute, route
 from audiences.audiences import service as audiences_service
 from audiences.audiences.errors import AudienceNotFound
 from audiences.auth.dependencies import AudiencePrincipal, authenticated
@@ -61,7 +62,7 @@ router = APIRouter(prefix="/audience", tags=["Audience contacts"], route_class=A
     },
 )
 async def export_members(
-    externalId: str,
+    external_id: ExternalIdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -69,8 +70,8 @@ async def export_members(
     formulas: FormulasParam = "neutralise",
 ) -> StreamingResponse:
     """Export every member as CSV, streamed at constant memory."""
-    audience = await audiences_service.get_audience(session, principal.account_id, externalId)
-    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", externalId)[:100] or "audience"
+    audience = await audiences_service.get_audience(session, principal.account_id, external_id)
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", external_id)[:100] or "audience"
     chunks = await bulk_service.export_members(
         database_of(request).exports(),
         audience,
@@ -110,8 +111,8 @@ def checked_membership(request: Request) -> bulk_repository.Membership | None:
     responses=errors(ProductNotFound, AudienceNotFound, NotAMember),
 )
 async def check_member(
-    externalId: str,
-    contactExternalId: str,
+    external_id: ExternalIdPath,
+    contact_external_id: ContactExternalIdPath,
     principal: AudiencePrincipal,
     found: Annotated[bulk_repository.Membership | None, Depends(checked_membership)],
 ) -> Member:
@@ -128,7 +129,7 @@ async def check_member(
     ),
 )
 async def add_members(
-    externalId: str,
+    external_id: ExternalIdPath,
     body: ChangeContactsAudienceRequest,
     request: Request,
     settings: SettingsDep,
@@ -138,7 +139,7 @@ async def add_members(
     """Add contacts to an audience (at most 2500 ids). Atomic: if any contact is unknown,
     nothing is added and every unknown id is listed."""
     limit = settings.max_batch_ids
-    await service.add_members(session, principal.account_id, externalId, body.contacts, limit)
+    await service.add_members(session, principal.account_id, external_id, body.contacts, limit)
     return Response(status_code=204)
 
 
@@ -149,7 +150,7 @@ async def add_members(
     responses=errors(ProductNotFound, AudienceNotFound, BatchTooLarge()),
 )
 async def remove_members(
-    externalId: str,
+    external_id: ExternalIdPath,
     request: Request,
     settings: SettingsDep,
     session: SessionDep,
@@ -163,7 +164,7 @@ async def remove_members(
     Unknown ids and non-members are ignored."""
     limit = settings.max_batch_ids
     contacts = body.contacts if body is not None else None
-    await service.remove_members(session, principal.account_id, externalId, contacts, limit)
+    await service.remove_members(session, principal.account_id, external_id, contacts, limit)
     return Response(status_code=204)
 
 
@@ -208,7 +209,7 @@ UnknownParam = Annotated[
     responses=errors(*_UPLOAD_ERRORS),
 )
 async def import_members(
-    externalId: str,
+    external_id: ExternalIdPath,
     request: Request,
     settings: SettingsDep,
     session: SessionDep,
@@ -219,7 +220,7 @@ async def import_members(
     return await bulk_service.import_members(
         session,
         principal.account_id,
-        externalId,
+        external_id,
         request.stream(),
         request.headers.get("content-type", ""),
         skip_unknown=unknown == "skip",
@@ -237,14 +238,15 @@ async def import_members(
     responses=errors(*_UPLOAD_ERRORS),
 )
 async def replace_members(
-    externalId: str,
+    external_id: ExternalIdPath,
     request: Request,
     settings: SettingsDep,
     session: SessionDep,
     principal: AudiencePrincipal,
     unknown: UnknownParam = "reject",
-    dryRun: Annotated[
-        bool, Query(description="Answer the difference without changing anything")
+    dry_run: Annotated[
+        bool,
+        Query(alias="dryRun", description="Answer the difference without changing anything"),
     ] = False,
 ) -> ReplaceReport:
     """Make the audience's members exactly the uploaded set, atomically: readers see the old
@@ -252,35 +254,42 @@ async def replace_members(
     return await bulk_service.replace_members(
         session,
         principal.account_id,
-        externalId,
+        external_id,
         request.stream(),
         request.headers.get("content-type", ""),
         skip_unknown=unknown == "skip",
-        dry_run=dryRun,
+        dry_run=dry_run,
         max_lines=settings.max_upload_lines,
     )
 
 
-@router.get(
+@route(
+    router,
     "/{externalId}/contact",
+    LaggingReadRoute,
+    methods=["GET"],
     response_model=MembersPage,
     responses=errors(ProductNotFound, AudienceNotFound),
 )
 async def list_members(
-    externalId: str,
+    external_id: ExternalIdPath,
     request: Request,
     session: SessionDep,
     principal: AudiencePrincipal,
     after: AfterParam = None,
-    pageSize: PageSizeParam = 100,
-    addedSince: Annotated[
-        str | None, Query(description="Only members added at or after this (epoch ms or ISO 8601)")
+    page_size: PageSizeParam = 100,
+    added_since: Annotated[
+        str | None,
+        Query(
+            alias="addedSince",
+            description="Only members added at or after this (epoch ms or ISO 8601)",
+        ),
     ] = None,
 ) -> MembersPage:
     """The members, in keyset pages that neither skip nor repeat while members change."""
     members, last = await bulk_service.list_members(
-        session, principal.account_id, externalId, after or 0, pageSize, addedSince
+        session, principal.account_id, external_id, after or 0, page_size, added_since
     )
     return MembersPage(
-        paging=next_paging(request, last, len(members) == pageSize), contacts=members
+        paging=next_paging(request, last, len(members) == page_size), contacts=members
     )

@@ -1,9 +1,10 @@
 from typing import Annotated, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.core.paging import Paging
+from audiences.core.schemas import ApiModel
 
 FormulasParam = Annotated[
     Literal["neutralise", "raw"],
@@ -24,7 +25,7 @@ UnknownSample = Annotated[
 ]
 
 
-class ChangeContactsAudienceRequest(BaseModel):
+class ChangeContactsAudienceRequest(ApiModel):
     """Contact externalIds to add or remove (at most 2500 per call)."""
 
     model_config = ConfigDict(
@@ -35,7 +36,7 @@ class ChangeContactsAudienceRequest(BaseModel):
     contacts: list[str] = Field(description="List of contact externalIds")
 
 
-class ImportReport(BaseModel):
+class ImportReport(ApiModel):
     """What a bulk import did."""
 
     model_config = ConfigDict(
@@ -52,12 +53,12 @@ class ImportReport(BaseModel):
 
     received: int = Field(description="Non-empty lines received (duplicates included)")
     added: int = Field(description="Contacts that became members")
-    alreadyMember: int = Field(description="Distinct ids that were members already")
+    already_member: int = Field(description="Distinct ids that were members already")
     unknown: int = Field(description="Distinct ids that name no contact")
-    unknownSample: UnknownSample
+    unknown_sample: UnknownSample
 
 
-class ReplaceReport(BaseModel):
+class ReplaceReport(ApiModel):
     """What a replace did (or, with dryRun, would do)."""
 
     model_config = ConfigDict(
@@ -77,16 +78,16 @@ class ReplaceReport(BaseModel):
     removed: int
     unchanged: int
     unknown: int
-    unknownSample: UnknownSample
-    dryRun: bool
+    unknown_sample: UnknownSample
+    dry_run: bool
 
 
-class Member(BaseModel):
-    externalId: str
+class Member(ApiModel):
+    external_id: str
     email: str | None
-    addedAt: int = Field(description="Epoch milliseconds")
+    added_at: int = Field(description="Epoch milliseconds")
 
 
-class MembersPage(BaseModel):
+class MembersPage(ApiModel):
     paging: Paging
     contacts: list[Member]

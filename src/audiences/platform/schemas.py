@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
+from audiences.core.schemas import ApiModel
 from audiences.core.validation import has_control_characters, storable_text
 
 
@@ -28,7 +29,7 @@ Name = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_plain
 """A display name: 1 to 255 characters, not blank, no control characters."""
 
 
-class Reference(BaseModel):
+class Reference(ApiModel):
     """Something that uses an audience and blocks its deletion."""
 
     type: str = Field(description="mailing, automailer, campaign, automation or content_block")
@@ -37,10 +38,10 @@ class Reference(BaseModel):
     detail: str
 
 
-class References(BaseModel):
+class References(ApiModel):
     references: list[Reference]
 
 
-class ContactLookup(BaseModel):
-    externalId: str
-    encryptedId: str
+class ContactLookup(ApiModel):
+    external_id: str
+    encrypted_id: str

@@ -38,3 +38,9 @@ for (const input of document.querySelectorAll("input[data-must-equal]")) {
   input.addEventListener("input", check);
   check();
 }
+
+// A form that asks first (data-confirm): the page's policy allows no inline handlers.
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});

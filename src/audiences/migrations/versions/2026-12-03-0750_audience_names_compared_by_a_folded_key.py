@@ -1,7 +1,7 @@
 """audience names compared by a key folded in Python (NFKC + casefold), not by lower()
 
 Revision ID: f69001a3b962
-Revises: 4f2b9c1d7e3a
+Revises: 4ae7db01838f
 Create Date: 2026-12-03 07:50:00+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f69001a3b962"
-down_revision: str | None = "4f2b9c1d7e3a"
+down_revision: str | None = "4ae7db01838f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -27,7 +27,7 @@ from audiences.platform.schemas import Moment
 
 router = APIRouter(prefix="/automailer", tags=["Automailers"], route_class=ApiRoute)
 
-_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
+_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audience_external_id="top-100")
 
 
 @router.post(

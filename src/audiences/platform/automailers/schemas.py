@@ -1,10 +1,11 @@
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from audiences.core import examples
 from audiences.core.examples import dated
+from audiences.core.schemas import ApiModel
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import Moment, Name
 
@@ -38,7 +39,7 @@ def checked_period(value: str) -> str:
 Duration = Annotated[str, Field(max_length=64), AfterValidator(checked_period)]
 
 
-class AutomailerCreate(BaseModel):
+class AutomailerCreate(ApiModel):
     """Mails each contact added to the audience after `firstSendingMoment`, `period` after it
     was added, until `lastSendingMoment`."""
 
@@ -58,17 +59,17 @@ class AutomailerCreate(BaseModel):
     )
 
     name: Name
-    audienceExternalId: IdReference
-    permissionBit: int
-    firstSendingMoment: Moment
+    audience_external_id: IdReference
+    permission_bit: int
+    first_sending_moment: Moment
     period: Duration = Field(
         description="ISO 8601 duration, e.g. P3D; longer than zero, at most 100 years"
     )
-    lastSendingMoment: Moment
+    last_sending_moment: Moment
 
     @model_validator(mode="after")
     def _window(self) -> "AutomailerCreate":
-        if self.lastSendingMoment <= self.firstSendingMoment:
+        if self.last_sending_moment <= self.first_sending_moment:
             raise ValueError("lastSendingMoment must be after firstSendingMoment")
         return self
 
@@ -77,32 +78,32 @@ class AutomailerUpdate(AutomailerCreate):
     """The automailer's new fields."""
 
 
-class AutomailerRead(BaseModel):
+class AutomailerRead(ApiModel):
     id: str
     name: str
-    audienceExternalId: str
-    targetGroup: str
-    permissionBit: int
-    firstSendingMoment: Moment
+    audience_external_id: str
+    target_group: str
+    permission_bit: int
+    first_sending_moment: Moment
     period: str
-    lastSendingMoment: Moment
+    last_sending_moment: Moment
     status: Literal["active", "stopped"]
 
 
-class DueContact(BaseModel):
-    externalId: str
-    encryptedId: str
-    addedAt: Moment
-    dueAt: Moment = Field(description="addedAt + period")
+class DueContact(ApiModel):
+    external_id: str
+    encrypted_id: str
+    added_at: Moment
+    due_at: Moment = Field(description="addedAt + period")
 
 
-class DueContacts(BaseModel):
+class DueContacts(ApiModel):
     at: Moment
     count: int
     contacts: list[DueContact]
 
 
-class RunRequest(BaseModel):
+class RunRequest(ApiModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra=dated(lambda: {"at": examples.moment(days=3)})
     )

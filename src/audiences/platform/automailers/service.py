@@ -44,30 +44,30 @@ def _read(automailer: Automailer, audiences: Mapping[int, Audience]) -> Automail
     return AutomailerRead(
         id=automailer.public_id,
         name=automailer.name,
-        audienceExternalId=audience.external_id if audience else automailer.audience_external_id,
-        targetGroup=audience.name if audience else automailer.target_group,
-        permissionBit=automailer.permission_bit,
-        firstSendingMoment=automailer.first_sending_at,
+        audience_external_id=audience.external_id if audience else automailer.audience_external_id,
+        target_group=audience.name if audience else automailer.target_group,
+        permission_bit=automailer.permission_bit,
+        first_sending_moment=automailer.first_sending_at,
         period=automailer.period,
-        lastSendingMoment=automailer.last_sending_at,
+        last_sending_moment=automailer.last_sending_at,
         status=automailer.status,
     )
 
 
 async def _values(session: AsyncSession, account_id: int, body: AutomailerCreate) -> dict[str, Any]:
-    await contact_definitions.check_permission_bit(session, account_id, body.permissionBit)
+    await contact_definitions.check_permission_bit(session, account_id, body.permission_bit)
     audience = await audiences_service.audience_to_reference(
-        session, account_id, body.audienceExternalId
+        session, account_id, body.audience_external_id
     )
     return {
         "name": body.name,
         "audience_id": audience.audience_id,
         "audience_external_id": audience.external_id,
         "target_group": audience.name,
-        "permission_bit": body.permissionBit,
-        "first_sending_at": body.firstSendingMoment,
+        "permission_bit": body.permission_bit,
+        "first_sending_at": body.first_sending_moment,
         "period": body.period,
-        "last_sending_at": body.lastSendingMoment,
+        "last_sending_at": body.last_sending_moment,
     }
 
 
@@ -134,7 +134,10 @@ def _in_range(automailer: Automailer) -> Automailer:
 def _due(rows: Any, at: datetime) -> DueContacts:
     contacts = [
         DueContact(
-            externalId=r.external_id, encryptedId=r.encrypted_id, addedAt=r.added_at, dueAt=r.due_at
+            external_id=r.external_id,
+            encrypted_id=r.encrypted_id,
+            added_at=r.added_at,
+            due_at=r.due_at,
         )
         for r in rows
     ]

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from audiences.api.params import StepIdPath
 from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
 from audiences.auth.dependencies import AudiencePrincipal
@@ -15,7 +16,7 @@ from audiences.platform.flows import service
 from audiences.platform.flows.errors import FlowNotFound, StepNotFound
 from audiences.platform.flows.schemas import Admission, FlowCreate, FlowRead, FlowUpdate
 
-_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
+_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audience_external_id="top-100")
 
 
 def flow_router(kind: str) -> APIRouter:
@@ -78,13 +79,13 @@ def flow_router(kind: str) -> APIRouter:
     )
     async def step_admits(
         id: str,
-        stepId: str,
+        step_id: StepIdPath,
         session: SessionDep,
         principal: AudiencePrincipal,
         contact: Annotated[str, Query(description="The contact's externalId")],
     ) -> Admission:
         """Whether a contact passes the step's (or trigger's) audience filters."""
-        return await service.admits(session, principal.account_id, kind, id, stepId, contact)
+        return await service.admits(session, principal.account_id, kind, id, step_id, contact)
 
     return router
 

@@ -1,27 +1,28 @@
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.core import examples
+from audiences.core.schemas import ApiModel
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import Name
 
 FlowStatus = Literal["draft", "active", "paused", "stopped"]
 
 
-class NodeIn(BaseModel):
+class NodeIn(ApiModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     id: IdReference | None = Field(
         default=None, description="Keep an existing trigger or step's id on PUT"
     )
     name: Name
-    audienceFilters: list[IdReference] = Field(
+    audience_filters: list[IdReference] = Field(
         default_factory=list, description="Audience externalIds; a contact must be in all of them"
     )
 
 
-class FlowCreate(BaseModel):
+class FlowCreate(ApiModel):
     """Triggers and steps, each optionally filtered on audiences."""
 
     model_config = ConfigDict(
@@ -46,13 +47,13 @@ class FlowUpdate(FlowCreate):
     """Replaces the name, status, triggers and steps."""
 
 
-class NodeRead(BaseModel):
+class NodeRead(ApiModel):
     id: str
     name: str
-    audienceFilters: list[str]
+    audience_filters: list[str]
 
 
-class FlowRead(BaseModel):
+class FlowRead(ApiModel):
     id: str
     name: str
     status: FlowStatus
@@ -60,9 +61,9 @@ class FlowRead(BaseModel):
     steps: list[NodeRead]
 
 
-class Admission(BaseModel):
+class Admission(ApiModel):
     admitted: bool = Field(
         description="Whether the contact is in every audience the step filters on"
     )
     contact: str
-    missingAudiences: list[str] = Field(description="Filter audiences the contact is not in")
+    missing_audiences: list[str] = Field(description="Filter audiences the contact is not in")

@@ -24,12 +24,12 @@ from audiences.platform.flows.schemas import (
 async def to_read(session: AsyncSession, flow: Flow) -> FlowRead:
     nodes = await repository.nodes_with_filters(session, flow)
     triggers = [
-        NodeRead(id=n.public_id, name=n.name, audienceFilters=n.filters)
+        NodeRead(id=n.public_id, name=n.name, audience_filters=n.filters)
         for n in nodes
         if n.role == "trigger"
     ]
     steps = [
-        NodeRead(id=n.public_id, name=n.name, audienceFilters=n.filters)
+        NodeRead(id=n.public_id, name=n.name, audience_filters=n.filters)
         for n in nodes
         if n.role == "step"
     ]
@@ -70,7 +70,7 @@ async def _write_nodes(session: AsyncSession, flow: Flow, body: FlowCreate, keep
 
 async def _audience_ids(session: AsyncSession, account_id: int, node: NodeIn) -> list[int]:
     ids: list[int] = []
-    for external_id in dict.fromkeys(node.audienceFilters):
+    for external_id in dict.fromkeys(node.audience_filters):
         audience = await audiences_service.audience_to_reference(session, account_id, external_id)
         ids.append(audience.audience_id)
     return ids
@@ -130,7 +130,7 @@ async def admits(
     missing = await repository.missing_filters(session, flow, node_id, found.contact_id)
     if missing is None:
         raise StepNotFound()
-    return Admission(admitted=not missing, contact=contact, missingAudiences=missing)
+    return Admission(admitted=not missing, contact=contact, missing_audiences=missing)
 
 
 async def list_flows(session: AsyncSession, account_id: int, kind: str) -> list[FlowRead]:
@@ -153,7 +153,7 @@ async def remove_audience_filter(
             NodeIn(
                 id=n.id,
                 name=n.name,
-                audienceFilters=[a for a in n.audienceFilters if a != audience_external_id],
+                audience_filters=[a for a in n.audience_filters if a != audience_external_id],
             )
             for n in nodes
         ]

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
+from audiences.api.params import EncryptedIdPath
 from audiences.api.routing import ApiRoute
 from audiences.audiences.errors import AudienceNotFound
 from audiences.auth.dependencies import AudiencePrincipal
@@ -26,7 +27,7 @@ from audiences.platform.mailings.schemas import (
 
 router = APIRouter(prefix="/mailing", tags=["Mailings"], route_class=ApiRoute)
 
-_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
+_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audience_external_id="top-100")
 _BAD_BIT = InvalidParams("permissionBit 9 is not a permission of this account; choose one of [1]")
 _STATE = MailingStateInvalid("A sent mailing cannot schedule")
 
@@ -48,10 +49,10 @@ async def create_mailing(
     "/{encryptedId}", response_model=MailingRead, responses=errors(ProductNotFound, MailingNotFound)
 )
 async def get_mailing(
-    encryptedId: str, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> MailingRead:
     """Get a mailing."""
-    return await service.read_mailing(session, principal.account_id, encryptedId)
+    return await service.read_mailing(session, principal.account_id, encrypted_id)
 
 
 @router.put(
@@ -60,10 +61,13 @@ async def get_mailing(
     responses=errors(ProductNotFound, MailingNotFound, _UNKNOWN_AUDIENCE, _BAD_BIT, _STATE),
 )
 async def update_mailing(
-    encryptedId: str, body: MailingUpdate, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath,
+    body: MailingUpdate,
+    session: SessionDep,
+    principal: AudiencePrincipal,
 ) -> MailingRead:
     """Change a draft or scheduled mailing."""
-    return await service.update_mailing(session, principal.account_id, encryptedId, body)
+    return await service.update_mailing(session, principal.account_id, encrypted_id, body)
 
 
 @router.delete(
@@ -73,10 +77,10 @@ async def update_mailing(
     responses=errors(ProductNotFound, MailingNotFound, _STATE),
 )
 async def delete_mailing(
-    encryptedId: str, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> Response:
     """Delete a draft or cancelled mailing."""
-    await service.delete_mailing(session, principal.account_id, encryptedId)
+    await service.delete_mailing(session, principal.account_id, encrypted_id)
     return Response(status_code=204)
 
 
@@ -85,41 +89,44 @@ _TRANSITION_ERRORS = errors(ProductNotFound, MailingNotFound, _STATE, MailingAud
 
 @router.post("/{encryptedId}/schedule", response_model=MailingRead, responses=_TRANSITION_ERRORS)
 async def schedule_mailing(
-    encryptedId: str, body: MailingSchedule, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath,
+    body: MailingSchedule,
+    session: SessionDep,
+    principal: AudiencePrincipal,
 ) -> MailingRead:
     """Schedule a draft (or reschedule a scheduled) mailing; it now blocks its audience's
     deletion."""
     return await service.transition(
-        session, principal.account_id, encryptedId, "schedule", body.scheduledStartDate
+        session, principal.account_id, encrypted_id, "schedule", body.scheduled_start_date
     )
 
 
 @router.post("/{encryptedId}/cancel", response_model=MailingRead, responses=_TRANSITION_ERRORS)
 async def cancel_mailing(
-    encryptedId: str, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> MailingRead:
     """Cancel a scheduled or sending mailing; it no longer blocks its audience."""
-    return await service.transition(session, principal.account_id, encryptedId, "cancel")
+    return await service.transition(session, principal.account_id, encrypted_id, "cancel")
 
 
 @router.post("/{encryptedId}/start", response_model=MailingRead, responses=_TRANSITION_ERRORS)
 async def start_mailing(
-    encryptedId: str, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> MailingRead:
     """Start sending a scheduled mailing."""
-    return await service.transition(session, principal.account_id, encryptedId, "start")
+    return await service.transition(session, principal.account_id, encrypted_id, "start")
 
 
 @router.post("/{encryptedId}/complete", response_model=MailingRead, responses=_TRANSITION_ERRORS)
 async def complete_mailing(
-    encryptedId: str, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> MailingRead:
     """Mark a sending mailing as sent (sentCount is its recipients count); it no longer
     blocks its audience.
 
     Its recipients are recorded then: each contact's GET /contact/{externalId}/mailings lists
     it, dated now."""
-    return await service.transition(session, principal.account_id, encryptedId, "complete")
+    return await service.transition(session, principal.account_id, encrypted_id, "complete")
 
 
 @router.get(
@@ -128,19 +135,19 @@ async def complete_mailing(
     responses=errors(ProductNotFound, MailingNotFound),
 )
 async def list_recipients(
-    encryptedId: str,
+    encrypted_id: EncryptedIdPath,
     request: Request,
     session: SessionDep,
     principal: AudiencePrincipal,
     after: AfterParam = None,
-    pageSize: PageSizeParam = 100,
+    page_size: PageSizeParam = 100,
 ) -> MailingRecipients:
     """The contacts the mailing reaches: members of its audience with the permission enabled,
     the channel active, not anonymized (vendor paging)."""
     page, last = await service.recipients(
-        session, principal.account_id, encryptedId, after or 0, pageSize
+        session, principal.account_id, encrypted_id, after or 0, page_size
     )
-    paging = next_paging(request, last, len(page) == pageSize)
+    paging = next_paging(request, last, len(page) == page_size)
     return MailingRecipients(paging=paging, recipients=page)
 
 
@@ -150,8 +157,8 @@ async def list_recipients(
     responses=errors(ProductNotFound, MailingNotFound),
 )
 async def count_recipients(
-    encryptedId: str, session: SessionDep, principal: AudiencePrincipal
+    encrypted_id: EncryptedIdPath, session: SessionDep, principal: AudiencePrincipal
 ) -> RecipientCount:
     """How many contacts the mailing reaches."""
-    count = await service.count_recipients(session, principal.account_id, encryptedId)
+    count = await service.count_recipients(session, principal.account_id, encrypted_id)
     return RecipientCount(count=count)

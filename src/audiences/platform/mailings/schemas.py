@@ -1,10 +1,11 @@
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from audiences.core import examples
 from audiences.core.examples import dated
 from audiences.core.paging import Paging
+from audiences.core.schemas import ApiModel
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import ContactLookup, Moment, Name
 
@@ -12,7 +13,7 @@ MailingType = Literal["EMAIL", "SMS"]
 MailingStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 
 
-class MailingCreate(BaseModel):
+class MailingCreate(ApiModel):
     """A mailing to an audience, mailed with one permission."""
 
     model_config = ConfigDict(
@@ -31,25 +32,25 @@ class MailingCreate(BaseModel):
 
     name: Name
     type: MailingType
-    audienceExternalId: IdReference = Field(description="The target group")
-    permissionBit: int = Field(description="The permission to mail with (a bit of `permissions`)")
-    scheduledStartDate: Moment | None = Field(default=None, description="ISO 8601")
+    audience_external_id: IdReference = Field(description="The target group")
+    permission_bit: int = Field(description="The permission to mail with (a bit of `permissions`)")
+    scheduled_start_date: Moment | None = Field(default=None, description="ISO 8601")
 
 
 class MailingUpdate(MailingCreate):
     """The mailing's new fields (a draft or scheduled mailing only)."""
 
 
-class MailingSchedule(BaseModel):
+class MailingSchedule(ApiModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra=dated(lambda: {"scheduledStartDate": examples.moment(days=7)}),
     )
 
-    scheduledStartDate: Moment
+    scheduled_start_date: Moment
 
 
-class MailingRead(BaseModel):
+class MailingRead(ApiModel):
     model_config = ConfigDict(
         json_schema_extra=dated(
             lambda: {
@@ -66,25 +67,25 @@ class MailingRead(BaseModel):
         )
     )
 
-    encryptedId: str
+    encrypted_id: str
     name: str
     type: MailingType
-    targetGroup: str = Field(description="The audience's name")
-    audienceExternalId: str
-    permissionBit: int
+    target_group: str = Field(description="The audience's name")
+    audience_external_id: str
+    permission_bit: int
     status: MailingStatus
-    scheduledStartDate: Moment | None
-    sentCount: int
+    scheduled_start_date: Moment | None
+    sent_count: int
 
 
-class MailingRecipient(BaseModel):
-    contactIdentifier: ContactLookup
+class MailingRecipient(ApiModel):
+    contact_identifier: ContactLookup
 
 
-class MailingRecipients(BaseModel):
+class MailingRecipients(ApiModel):
     paging: Paging
     recipients: list[MailingRecipient]
 
 
-class RecipientCount(BaseModel):
+class RecipientCount(ApiModel):
     count: int

@@ -53,15 +53,15 @@ def _read(mailing: Mailing, audiences: Mapping[int, Audience]) -> MailingRead:
     """The mailing as answered, its audience (when it still exists) among `audiences`."""
     audience = audiences.get(mailing.audience_id) if mailing.audience_id is not None else None
     return MailingRead(
-        encryptedId=mailing.encrypted_id,
+        encrypted_id=mailing.encrypted_id,
         name=mailing.name,
         type=mailing.type,
-        targetGroup=audience.name if audience else mailing.target_group,
-        audienceExternalId=audience.external_id if audience else mailing.audience_external_id,
-        permissionBit=mailing.permission_bit,
+        target_group=audience.name if audience else mailing.target_group,
+        audience_external_id=audience.external_id if audience else mailing.audience_external_id,
+        permission_bit=mailing.permission_bit,
         status=mailing.status,
-        scheduledStartDate=mailing.scheduled_start_at,
-        sentCount=mailing.sent_count,
+        scheduled_start_date=mailing.scheduled_start_at,
+        sent_count=mailing.sent_count,
     )
 
 
@@ -71,9 +71,9 @@ def _check_future(moment: datetime | None) -> None:
 
 
 async def _target(session: AsyncSession, account_id: int, body: MailingCreate) -> dict[str, object]:
-    await contact_definitions.check_permission_bit(session, account_id, body.permissionBit)
+    await contact_definitions.check_permission_bit(session, account_id, body.permission_bit)
     audience = await audiences_service.audience_to_reference(
-        session, account_id, body.audienceExternalId
+        session, account_id, body.audience_external_id
     )
     return {
         "audience_id": audience.audience_id,
@@ -95,7 +95,7 @@ async def create_mailing(
     session: AsyncSession, account_id: int, body: MailingCreate
 ) -> MailingRead:
     """A draft mailing targeting an audience, with the permission to mail with."""
-    _check_future(body.scheduledStartDate)
+    _check_future(body.scheduled_start_date)
     target = await _target(session, account_id, body)
     mailing = await repository.insert_mailing(
         session,
@@ -104,8 +104,8 @@ async def create_mailing(
             "encrypted_id": new_public_id(),
             "name": body.name,
             "type": body.type,
-            "permission_bit": body.permissionBit,
-            "scheduled_start_at": body.scheduledStartDate,
+            "permission_bit": body.permission_bit,
+            "scheduled_start_at": body.scheduled_start_date,
             **target,
         },
     )
@@ -123,14 +123,14 @@ async def update_mailing(
     mailing = await get_mailing(session, account_id, encrypted_id, lock=True)
     if mailing.status not in CHANGEABLE:
         raise MailingStateInvalid(f"A {mailing.status} mailing cannot be changed")
-    _check_future(body.scheduledStartDate)
-    if mailing.status == "scheduled" and body.scheduledStartDate is None:
+    _check_future(body.scheduled_start_date)
+    if mailing.status == "scheduled" and body.scheduled_start_date is None:
         raise InvalidParams("A scheduled mailing needs a scheduledStartDate")
     target = await _target(session, account_id, body)
     mailing.name = body.name
     mailing.type = body.type
-    mailing.permission_bit = body.permissionBit
-    mailing.scheduled_start_at = body.scheduledStartDate
+    mailing.permission_bit = body.permission_bit
+    mailing.scheduled_start_at = body.scheduled_start_date
     for column, value in target.items():
         setattr(mailing, column, value)
     mailing.changed_at = func.now()
@@ -186,7 +186,7 @@ async def recipients(
         return [], None
     rows = await repository.recipients(session, mailing, after, limit)
     page = [
-        MailingRecipient(contactIdentifier=ContactLookup(externalId=ext, encryptedId=enc))
+        MailingRecipient(contact_identifier=ContactLookup(external_id=ext, encrypted_id=enc))
         for _, ext, enc in rows
     ]
     return page, rows[-1][0] if rows else None

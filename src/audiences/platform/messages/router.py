@@ -17,7 +17,7 @@ from audiences.platform.messages.schemas import MessageCreate, MessageRead, Mess
 
 router = APIRouter(prefix="/message", tags=["Messages"], route_class=ApiRoute)
 
-_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audienceExternalId="top-100")
+_UNKNOWN_AUDIENCE = AudienceNotFound("Audience not found: top-100", audience_external_id="top-100")
 
 
 @router.post(

@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from audiences.core import examples
+from audiences.core.schemas import ApiModel
 from audiences.core.validation import IdReference, storable_text
 from audiences.platform.schemas import Name
 
@@ -16,17 +17,17 @@ def _text(value: str) -> str:
 Content = Annotated[str, Field(max_length=100_000), AfterValidator(_text)]
 
 
-class BlockIn(BaseModel):
+class BlockIn(ApiModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     name: Name
     content: Content
-    audienceExternalId: IdReference | None = Field(
+    audience_external_id: IdReference | None = Field(
         default=None, description="Dynamic block: shown only to this audience's members"
     )
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(ApiModel):
     """A message of content blocks; a block with an audience is dynamic content."""
 
     model_config = ConfigDict(
@@ -54,25 +55,25 @@ class MessageUpdate(MessageCreate):
     """Replaces the name and the blocks."""
 
 
-class BlockRead(BaseModel):
+class BlockRead(ApiModel):
     id: str
     name: str
     content: str
-    audienceExternalId: str | None
+    audience_external_id: str | None
 
 
-class MessageRead(BaseModel):
+class MessageRead(ApiModel):
     id: str
     name: str
     blocks: list[BlockRead]
 
 
-class RenderedBlock(BaseModel):
+class RenderedBlock(ApiModel):
     id: str
     name: str
     content: str
 
 
-class Rendering(BaseModel):
+class Rendering(ApiModel):
     contact: str
     blocks: list[RenderedBlock] = Field(description="The blocks this contact sees, in order")

@@ -27,7 +27,9 @@ async def to_read(session: AsyncSession, message: Message) -> MessageRead:
         id=message.public_id,
         name=message.name,
         blocks=[
-            BlockRead(id=r.public_id, name=r.name, content=r.content, audienceExternalId=r.audience)
+            BlockRead(
+                id=r.public_id, name=r.name, content=r.content, audience_external_id=r.audience
+            )
             for r in rows
         ],
     )
@@ -46,9 +48,9 @@ async def _write_blocks(session: AsyncSession, message: Message, body: MessageCr
     blocks = []
     for position, block in enumerate(body.blocks):
         audience_id = None
-        if block.audienceExternalId is not None:
+        if block.audience_external_id is not None:
             audience = await audiences_service.audience_to_reference(
-                session, message.account_id, block.audienceExternalId
+                session, message.account_id, block.audience_external_id
             )
             audience_id = audience.audience_id
         blocks.append(
@@ -124,9 +126,9 @@ async def remove_audience_blocks(
     body = MessageUpdate(
         name=message.name,
         blocks=[
-            BlockIn(name=b.name, content=b.content, audienceExternalId=b.audienceExternalId)
+            BlockIn(name=b.name, content=b.content, audience_external_id=b.audience_external_id)
             for b in message.blocks
-            if b.audienceExternalId != audience_external_id
+            if b.audience_external_id != audience_external_id
         ],
     )
     return await update_message(session, account_id, public_id, body)
