@@ -77,41 +77,45 @@ async def revoke_key(session: AsyncSession, consumer_key: str) -> bool:
     return revoked
 
 
-async def purge_expired_sessions(connection: AsyncConnection) -> None:
-    """Console sessions past their expiry can never be used again."""
-    await repository.purge_console_sessions(connection)
+# A console session ends this long after its sign-in, or after its last page.
+CONSOLE_SESSION_LIFETIME = 8 * 3600
+CONSOLE_SESSION_IDLE = 2 * 3600
 
 
 async def start_console_session(
-    connection: AsyncConnection,
-    before: bytes,
-    token_hash: bytes,
-    account_id: int,
-    key_id: int,
-    idle: int,
+    connection: AsyncConnection, token_hash: bytes, account_id: int, key_id: int, ended: bytes
 ) -> None:
-    """A console sign-in: the visitor's previous session (`before`) ends, a new one starts."""
-    await repository.delete_console_session(connection, before)
-    await repository.insert_console_session(connection, token_hash, account_id, key_id, idle)
+    """A console session for this key under a new token; the one the visitor had (`ended`)
+    ends, so signing in again never leaves an old session behind."""
+    await repository.delete_console_session(connection, ended)
+    await repository.insert_console_session(
+        connection, token_hash, account_id, key_id, CONSOLE_SESSION_IDLE
+    )
+
+
+async def console_session(connection: AsyncConnection, token_hash: bytes) -> Any:
+    """The live session of this token (its key, products and waiting messages), seen now; None
+    when it is unknown, expired, or its key was revoked or its account disabled."""
+    return await repository.find_console_session(
+        connection, token_hash, CONSOLE_SESSION_LIFETIME, CONSOLE_SESSION_IDLE
+    )
+
+
+async def keep_console_messages(
+    connection: AsyncConnection, token_hash: bytes, messages: list[list[str]]
+) -> None:
+    """The messages the next page of this session shows."""
+    await repository.save_console_flashes(connection, token_hash, messages)
 
 
 async def end_console_session(connection: AsyncConnection, token_hash: bytes) -> None:
-    """A console sign-out: the session's record is deleted."""
+    """Signing out: the record goes, so the cookie is worth nothing, kept or copied."""
     await repository.delete_console_session(connection, token_hash)
 
 
-async def find_console_session(
-    connection: AsyncConnection, token_hash: bytes, lifetime: int, idle: int
-) -> Any:
-    """The live session of this token (its expiry moved on), or None."""
-    return await repository.find_console_session(connection, token_hash, lifetime, idle)
-
-
-async def save_console_flashes(
-    connection: AsyncConnection, token_hash: bytes, flashes: list[list[str]]
-) -> None:
-    """Messages a page leaves for the next one, kept with the session."""
-    await repository.save_console_flashes(connection, token_hash, flashes)
+async def purge_expired_sessions(connection: AsyncConnection) -> None:
+    """Console sessions past their expiry can never be used again."""
+    await repository.purge_console_sessions(connection)
 
 
 async def list_accounts(session: AsyncSession) -> list[tuple[Account, int]]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from audiences.audiences import service as audiences_service
 from audiences.console.rendering import back, render
@@ -41,7 +42,9 @@ def problem(error: Exception) -> str:
         return error.message
     if isinstance(error, ValidationError):
         first = error.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        # Named as the API names the field (the console builds its models by Python name).
+        where = ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}"
     return str(error)
 
 

@@ -19,15 +19,13 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audiences.accounts import service as accounts_service
+from audiences.accounts.service import CONSOLE_SESSION_LIFETIME
 from audiences.auth.service import AUDIENCE_PRODUCTS, Principal
 from audiences.core.actor import set_consumer_key
 from audiences.core.db import database_of
 
 PREFIX = "/console"
 COOKIE = "audiences_console"
-# A session ends LIFETIME seconds after its sign-in, or IDLE seconds after its last page.
-LIFETIME = 8 * 3600
-IDLE = 2 * 3600
 # Messages kept for the next page: a few, each bounded.
 MAX_FLASHES = 5
 MAX_FLASH_CHARS = 2000
@@ -91,6 +89,7 @@ class ConsoleSessionMiddleware:
     def __init__(self, app: ASGIApp, secret_key: str, secure: bool) -> None:
         self.app = app
         self.csrf_key = hashlib.sha256(b"console-csrf:" + secret_key.encode()).digest()
+        self.max_age = CONSOLE_SESSION_LIFETIME
         self.attributes = "; Path=/console; HttpOnly; SameSite=Strict" + (
             "; Secure" if secure else ""
         )
@@ -113,7 +112,7 @@ class ConsoleSessionMiddleware:
                 elif visitor.send_cookie:
                     headers.append(
                         "set-cookie",
-                        f"{COOKIE}={visitor.token}; Max-Age={LIFETIME}{self.attributes}",
+                        f"{COOKIE}={visitor.token}; Max-Age={self.max_age}{self.attributes}",
                     )
             await send(message)
 
@@ -162,14 +161,8 @@ async def start_session(request: Request, principal: Principal) -> None:
     visitor.send_cookie = True
     visitor.flashes = []
     async with database_of(request).auth_connect() as connection:
-        # Signing in again (as another key, say) ends the session the visitor had.
         await accounts_service.start_console_session(
-            connection,
-            before,
-            token_hash(visitor.token),
-            principal.account_id,
-            principal.key_id,
-            IDLE,
+            connection, token_hash(visitor.token), principal.account_id, principal.key_id, before
         )
 
 
@@ -190,7 +183,7 @@ async def console_principal(request: Request) -> AsyncIterator[Principal]:
     hashed = token_hash(visitor.token)
     connect = database_of(request).auth_connect
     async with connect() as connection:
-        found = await accounts_service.find_console_session(connection, hashed, LIFETIME, IDLE)
+        found = await accounts_service.console_session(connection, hashed)
     if found is None or not AUDIENCE_PRODUCTS.intersection(found.products):
         raise SignInRequired()
     visitor.flashes = [*found.flashes, *visitor.flashes][-MAX_FLASHES:]
@@ -199,7 +192,7 @@ async def console_principal(request: Request) -> AsyncIterator[Principal]:
     yield Principal(found.account_id, found.key_id, found.consumer_key, tuple(found.products))
     if visitor.flashes_changed:
         async with connect() as connection:
-            await accounts_service.save_console_flashes(connection, hashed, visitor.flashes)
+            await accounts_service.keep_console_messages(connection, hashed, visitor.flashes)
 
 
 ConsolePrincipal = Annotated[Principal, Depends(console_principal, scope="function")]
