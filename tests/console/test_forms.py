@@ -16,7 +16,7 @@ FORMS = [
     (
         "/console/mailings",
         {"name": "M", "type": "EMAIL", "audience": "a\x00", "permission": "1"},
-        "Value error, must not contain control characters",
+        "audienceExternalId: Value error, must not contain control characters",
     ),
     (
         "/console/automailers",
@@ -28,7 +28,7 @@ FORMS = [
             "first": "2026-01-01",
             "last": "2027-01-01",
         },
-        "Value error, must not contain control characters",
+        "audienceExternalId: Value error, must not contain control characters",
     ),
     (
         "/console/automailers",
