@@ -40,6 +40,8 @@ from audiences.platform.automailers.router import router as automailers_router
 from audiences.platform.flows.router import automation_router, campaign_router
 from audiences.platform.mailings.router import router as mailings_router
 from audiences.platform.messages.router import router as messages_router
+from audiences.testing import service as testing_service
+from audiences.testing.router import router as testing_router
 
 logger = logging.getLogger("audiences")
 
@@ -57,8 +59,8 @@ Dates of audiences and contacts are epoch milliseconds.
 """
 
 
-def api_router() -> APIRouter:
-    """Every API route, relative to a base path."""
+def api_router(ephemeral: bool = False) -> APIRouter:
+    """Every API route, relative to a base path; the /testing calls only when ephemeral."""
     # Operation ids are the handler names (create_audience, add_members, ...).
     api = APIRouter(generate_unique_id_function=lambda route: route.name)
     api.include_router(memberships_router)
@@ -72,6 +74,8 @@ def api_router() -> APIRouter:
     api.include_router(campaign_router)
     api.include_router(automation_router)
     api.include_router(messages_router)
+    if ephemeral:
+        api.include_router(testing_router)
     return api
 
 
@@ -156,7 +160,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     # Probes first: they are matched before the API's routes, so they stay cheap under load.
     app.include_router(health_router)
-    api = api_router()
+    api = api_router(settings.ephemeral)
+    # Met by every API call after authentication (api/routing.py), on ephemeral services only.
+    app.state.inject_fault = testing_service.inject_fault if settings.ephemeral else None
     app.include_router(api, prefix=BASE)
     app.include_router(metrics_router)
     install_error_handlers(app)

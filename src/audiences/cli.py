@@ -1,12 +1,7 @@
 """`audiences`: serve the API, migrate the database, manage accounts and keys, import files."""
 
 import json
-import os
-import signal
-import socket
-import sys
 from collections.abc import Awaitable, Callable
-from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -14,10 +9,8 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences import __version__, cli_accounts
+from audiences import __version__, cli_accounts, cli_serve
 from audiences.accounts import service as accounts_service
-from audiences.accounts.errors import BootstrapRefused
-from audiences.accounts.service import IssuedCredential
 from audiences.cli_import import import_app
 from audiences.cli_support import (
     admin_settings,
@@ -29,14 +22,13 @@ from audiences.cli_support import (
     one_line_errors,
     resolved_settings,
     secret_box,
+    show_credential,
 )
 from audiences.contacts import definitions as contact_definitions
 from audiences.contacts.properties import PROPERTY_TYPES
 from audiences.contacts.schemas import DefinedProperty, PropertyCreate, PropertyUpdate, SetEntryIn
-from audiences.core import migrate, server
-from audiences.core.credentials import SecretBox
-from audiences.core.logs import LOG_FORMAT_ENV, configure_logging
-from audiences.core.settings import PRODUCTS, Settings, parse_products
+from audiences.core import migrate
+from audiences.core.settings import PRODUCTS, parse_products
 
 # Plain help: typer's rich help shows every flag as taking a value (`--json <bool>`).
 app = typer.Typer(
@@ -52,6 +44,7 @@ property_app = typer.Typer(
     help="An account's contact properties.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(import_app, name="import")
+app.command()(cli_serve.serve)
 app.add_typer(property_app, name="property")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 T = TypeVar("T")
@@ -71,126 +64,6 @@ def main_options(
     ] = False,
 ) -> None:
     """Serve the API, migrate the database, manage accounts and keys, import files."""
-
-
-def _show_credential(issued: IssuedCredential, as_json: bool) -> None:
-    data = {
-        "accountId": issued.account_id,
-        "name": issued.account_name,
-        "products": issued.products,
-        "consumerKey": issued.consumer_key,
-        "consumerSecret": issued.consumer_secret,
-    }
-    if as_json:
-        typer.echo(json.dumps(data))
-        return
-    console.print(f"account id:      {issued.account_id} ({issued.account_name})")
-    console.print(f"products:        {', '.join(issued.products)}")
-    console.print(f"consumer key:    [bold]{issued.consumer_key}[/bold]")
-    console.print(f"consumer secret: [bold]{issued.consumer_secret}[/bold]")
-    console.print("[yellow]The secret is shown only now; keep it safe.[/yellow]")
-
-
-def _bootstrap(settings: Settings, box: SecretBox, embedded: bool) -> IssuedCredential | None:
-    """Applies the bootstrap credential, and on a first embedded start makes a development
-    account whose credential is returned for printing."""
-    if bool(settings.bootstrap_key) != bool(settings.bootstrap_secret):
-        fail("Set both AUDIENCES_BOOTSTRAP_KEY and AUDIENCES_BOOTSTRAP_SECRET.", code=2)
-
-    async def work(session: Any) -> IssuedCredential | None:
-        if settings.bootstrap_key and settings.bootstrap_secret:
-            try:
-                await accounts_service.ensure_credential(
-                    session,
-                    box,
-                    settings.bootstrap_key,
-                    settings.bootstrap_secret,
-                    parse_products(settings.bootstrap_products),
-                )
-            except BootstrapRefused as refused:
-                # The service still starts for every other account; this one stays refused.
-                errors.print(f"[yellow]{refused.message}[/yellow]")
-        if embedded:
-            return await accounts_service.ensure_development_account(session, box)
-        return None
-
-    return in_transaction(settings, work)
-
-
-class LogFormat(StrEnum):
-    auto = "auto"
-    human = "human"
-    json = "json"
-
-
-def _check_port(host: str, port: int) -> None:
-    """Fails with one line when the address cannot be listened on (before anything is
-    printed or started)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # As the server's own socket: a port left in TIME_WAIT by a previous run is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            reason = (
-                "the port is already in use (is another `audiences serve` running?); "
-                "stop it or choose another port with --port"
-                if exc.errno == 98
-                else exc.strerror
-            )
-            fail(f"Cannot listen on {host}:{port}: {reason}.")
-
-
-@app.command()
-@one_line_errors
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
-    log_format: Annotated[
-        LogFormat | None,
-        typer.Option(
-            "--log-format",
-            help="human (readable lines), json (a JSON object a line) or auto: human on a "
-            "terminal, JSON otherwise (AUDIENCES_LOG_FORMAT).",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Apply migrations, then serve the API (on an embedded PostgreSQL when no database URL
-    is set)."""
-    if log_format is not None:
-        # Exported: the workers log the same way.
-        os.environ[LOG_FORMAT_ENV] = log_format.value
-    base_settings = Settings()
-    configure_logging(base_settings.log_level)
-    host = host or base_settings.host
-    port = port or base_settings.port
-    workers = workers or base_settings.workers
-    _check_port(host, port)
-    settings, embedded = resolved_settings(create=True)
-    box = secret_box(settings)
-    assert settings.database_url
-    migrate.upgrade(settings.database_url)
-    development = _bootstrap(settings, box, embedded)
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    base = f"http://{shown_host}:{port}"
-    console.print(f"Database: {describe_database(settings, embedded)}")
-    console.print(f"API:  {base}/integrationservice  (also {base}/integrationservice-1.1.0)")
-    console.print(f"Docs: {base}/docs")
-    console.print(f"Console: {base}/console/")
-    if development is not None:
-        console.print("A development account was created:")
-        _show_credential(development, as_json=False)
-    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead
-    # runs the exit handlers, which stop the embedded PostgreSQL.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    server.serve(host, port, workers, settings.trust_proxy, settings.log_level)
-
-
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    sys.exit(128 + signum)
 
 
 @db_app.command("upgrade")
@@ -229,7 +102,7 @@ def account_create(
     issued = in_transaction(
         settings, lambda s: accounts_service.create_account(s, box, name, products)
     )
-    _show_credential(issued, as_json)
+    show_credential(issued, as_json)
 
 
 @account_app.command("list")
@@ -271,7 +144,7 @@ def key_create(
     settings = admin_settings()
     box = secret_box(settings)
     issued = in_transaction(settings, lambda s: accounts_service.create_key(s, box, account))
-    _show_credential(issued, as_json)
+    show_credential(issued, as_json)
 
 
 @key_app.command("revoke")

@@ -4,6 +4,7 @@ a problem with one line instead of a traceback."""
 
 import asyncio
 import functools
+import json
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -15,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audiences.accounts.service import IssuedCredential
 from audiences.core import migrate
 from audiences.core.credentials import SecretBox
 from audiences.core.db import create_engine, create_sessionmaker
@@ -136,3 +138,22 @@ def one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
             fail(problem)
 
     return guarded
+
+
+def show_credential(issued: IssuedCredential, as_json: bool) -> None:
+    """An issued credential, as JSON or for a person (the secret is shown only now)."""
+    data = {
+        "accountId": issued.account_id,
+        "name": issued.account_name,
+        "products": issued.products,
+        "consumerKey": issued.consumer_key,
+        "consumerSecret": issued.consumer_secret,
+    }
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    console.print(f"account id:      {issued.account_id} ({issued.account_name})")
+    console.print(f"products:        {', '.join(issued.products)}")
+    console.print(f"consumer key:    [bold]{issued.consumer_key}[/bold]")
+    console.print(f"consumer secret: [bold]{issued.consumer_secret}[/bold]")
+    console.print("[yellow]The secret is shown only now; keep it safe.[/yellow]")

@@ -19,6 +19,7 @@ from audiences.platform.automailers.models import Automailer, AutomailerDelivery
 from audiences.platform.flows.models import Flow, FlowNode, FlowNodeAudience
 from audiences.platform.mailings.models import Mailing, MailingDelivery
 from audiences.platform.messages.models import Message, MessageBlock
+from audiences.testing.models import Fault
 
 metadata = Base.metadata
 
@@ -33,6 +34,7 @@ __all__ = [
     "AutomailerDelivery",
     "ConsoleSession",
     "Contact",
+    "Fault",
     "Flow",
     "FlowNode",
     "FlowNodeAudience",

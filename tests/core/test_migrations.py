@@ -97,7 +97,7 @@ def test_every_key_includes_account_id(scratch_url: str):
 def test_audience_name_keys_are_backfilled_and_older_names_keep_theirs(scratch_url: str):
     """The migration that folds names in Python: existing audiences get their key; of two that
     only the new rule calls the same, the older keeps the key and the newer keeps its name."""
-    migrate.upgrade(scratch_url, "4f2b9c1d7e3a")
+    migrate.upgrade(scratch_url, "4ae7db01838f")
     engine = sync_engine(scratch_url)
     names = ["Caf\u00e9", "Cafe\u0301", "Stra\u00dfe", "Other", "STRASSE"]
     with engine.begin() as connection:
@@ -115,3 +115,18 @@ def test_audience_name_keys_are_backfilled_and_older_names_keep_theirs(scratch_u
     engine.dispose()
     keys = {external_id: key for external_id, key in rows}
     assert keys == {"a0": "caf\u00e9", "a1": None, "a2": "strasse", "a3": "other", "a4": None}
+
+
+def test_the_schema_fingerprint_changes_with_any_migration_text(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    # The ephemeral start's cached cluster is keyed by it: a migration re-chained under the
+    # same head revision must not reuse a template built from the old chain.
+    import shutil
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, copy)
+    monkeypatch.setattr(migrate, "MIGRATIONS", copy)
+    before = migrate.schema_fingerprint()
+    assert before.startswith(f"{migrate.head_revision()}-")
+    first = sorted((copy / "versions").glob("*.py"))[0]
+    first.write_text(first.read_text() + "\n# edited\n")
+    assert migrate.schema_fingerprint() != before

@@ -42,8 +42,8 @@ def start_server(
     handle = log.open("a")
     process = subprocess.Popen(
         [AUDIENCES, "serve", "--port", str(port), "--workers", str(workers)],
-        # Links the server hands out (paging.next) are absolute, as a deployment configures.
-        env={**os.environ, "AUDIENCES_PUBLIC_URL": f"http://127.0.0.1:{port}", **env},
+        # No AUDIENCES_PUBLIC_URL: serve makes paging.next absolute under the address it serves.
+        env={**{k: v for k, v in os.environ.items() if k != "AUDIENCES_PUBLIC_URL"}, **env},
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,

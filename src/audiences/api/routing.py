@@ -8,7 +8,7 @@
    Content-Type headers with 400;
 3. authentication (auth/service.py), before any of the body is read: a stranger's upload is
    never read. Only a form-encoded body is read first (bounded), for the OAuth parameters it
-   may carry;
+   may carry. On an ephemeral service, the caller's injected faults (testing/) are met here;
 4. a JSON body is read whole, up to `max_json_body_bytes` (413 past it), and parsed as JSON
    whatever text type it came with; an upload route's body is left to its handler, which
    streams it to the database;
@@ -53,6 +53,8 @@ class ApiRoute(APIRoute):
     # The credential look-up; a route may extend it with a statement of its own (one round
     # trip for both), whose parameters come from the path.
     credential_query: ClassVar[CredentialQuery] = CREDENTIAL
+    # An ephemeral service's injected faults (testing/) apply to the route's calls.
+    meets_faults: ClassVar[bool] = True
 
     def credential_params(self, path_params: dict[str, Any]) -> dict[str, Any] | None:
         return None
@@ -111,6 +113,10 @@ class ApiRoute(APIRoute):
         )
         state = scope.setdefault("state", {})
         state["authenticated"] = found
+        inject_fault = getattr(request.app.state, "inject_fault", None)
+        if inject_fault is not None and self.meets_faults:
+            # Only in ephemeral mode (app.py): one indexed look-up, consumed atomically.
+            await inject_fault(request, found)
         if self.facts.streams_body and headers.get(IDEMPOTENCY_HEADER) is not None:
             # A retry's upload is told from another one by its bytes, hashed as they stream.
             state["body_digest"] = digest = hashlib.sha256()

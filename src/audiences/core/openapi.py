@@ -77,6 +77,9 @@ def install_openapi(
                 )
             for item in document.get("paths", {}).values():
                 item.pop("head", None)
+            # A tag without operations (Testing, outside ephemeral mode) is not shown.
+            used = {t for op in _operations(document) for t in op.get("tags", [])}
+            document["tags"] = [t for t in document.get("tags", []) if t["name"] in used]
             app.openapi_schema = document
             _summaries_from_docstrings(app.openapi_schema)
             _declare_input_errors(app.openapi_schema)
@@ -270,4 +273,9 @@ TAGS = [
         "description": "Extension: messages with dynamic content blocks per audience.",
     },
     {"name": "Account", "description": "Extension: check credentials and request signing."},
+    {
+        "name": "Testing",
+        "description": "Extension, on `audiences serve --ephemeral` only: an account per test, "
+        "a reset, and injected faults (docs/ci.md).",
+    },
 ]

@@ -14,7 +14,11 @@ DEFAULT_PAGE_SIZE = 100
 
 
 class Paging(BaseModel):
-    next: str | None = Field(default=None, description="URL of the next page; null at the end")
+    next: str | None = Field(
+        default=None,
+        description="The next page's address: under the server's configured public URL, else "
+        "a path (`/integrationservice/...`); null at the end",
+    )
     after: int | None = Field(
         default=None, description="Cursor to pass as `after` for the next page"
     )

@@ -15,8 +15,11 @@ from audiences.core.settings import Settings
 APP = "audiences.app:create_app_from_environment"
 
 
-def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str) -> None:
-    """Serves until SIGTERM or SIGINT, then lets requests in flight finish (up to 30 s)."""
+def serve(
+    host: str, port: int, workers: int, trust_proxy: bool, log_level: str, fd: int | None = None
+) -> None:
+    """Serves until SIGTERM or SIGINT, then lets requests in flight finish (up to 30 s); on the
+    socket `fd` when given (bound already: its port is known before the server starts)."""
     # Read by every worker (spawned) from the environment; fail here if it is wrong.
     max_head_bytes()
     metrics_dir = None
@@ -30,6 +33,7 @@ def serve(host: str, port: int, workers: int, trust_proxy: bool, log_level: str)
             factory=True,
             host=host,
             port=port,
+            fd=fd,
             workers=workers,
             loop="uvloop",
             http=BoundedHeadProtocol,

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # startup options, no SET on connect: set them on the database role, docs/scaling.md).
     db_transaction_pooling: bool = False
     log_level: str = "INFO"
+    # Set by `audiences serve --ephemeral` (a throwaway database): mounts the /testing calls
+    # (accounts, reset, injected faults), which exist nowhere else.
+    ephemeral: bool = False
 
     @field_validator("bootstrap_products")
     @classmethod
