@@ -190,3 +190,14 @@ class TestLooseTypes:
         response = await tenant.client.post(f"{API}/contact", json={"contact": {"externalId": 7}})
         assert response.status_code == 204, response.text
         assert (await tenant.client.get(f"{API}/contact/7")).status_code == 200
+
+    @pytest.mark.parametrize("bit", [True, "1", 1.5])
+    async def test_a_bit_that_is_not_a_whole_number_is_400(self, tenant: Tenant, bit: object):
+        body = {"entries": [{"bit": bit, "description": "Cycling"}]}
+        response = await tenant.client.put(f"{API}/contact/properties/permissions", json=body)
+        assert response.status_code == 400, response.text
+        await make_audience(tenant.client, "a")
+        response = await tenant.client.post(
+            f"{API}/automailer", json={**AUTOMAILER, "permissionBit": bit}
+        )
+        assert response.status_code == 400, response.text

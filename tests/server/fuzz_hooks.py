@@ -15,10 +15,19 @@ from schemathesis.openapi.checks import EnsureResourceAvailability, RejectedPosi
 # an upload's lines break a line rule (an upload is text, which no JSON schema describes).
 # No JSON schema can state these; each is answered with its own documented errorType or
 # message, and only those are let through.
-STATE_REFUSALS = {"ID_NOTUNIQUE", "NAME_ALREADY_IN_USE", "CONTACT_ALREADY_EXISTS", "INVALID_STATE"}
+STATE_REFUSALS = {
+    "ID_NOTUNIQUE",
+    "NAME_ALREADY_IN_USE",
+    "CONTACT_ALREADY_EXISTS",
+    "INVALID_STATE",
+    # a property value checked against the account's definition of that property
+    "INVALID_PROPERTY",
+}
 RULE_MESSAGES = (
     # two values of one request
-    "Path id doesn't match",
+    "doesn't match",
+    "cannot change",
+    "must not be after toDate",
     "lastSendingMoment must be after firstSendingMoment",
     "A set needs its entries",
     "Only a set has entries",
@@ -35,6 +44,7 @@ RULE_MESSAGES = (
     "Invalid field 'period': Value error, must be at most 100 years",
     # uploads
     "The CSV header",
+    "The upload cannot be read",
     "Line ",
 )
 

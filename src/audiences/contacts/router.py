@@ -107,8 +107,17 @@ _IMPORT_BODY = {
     ),
     "content": {
         "application/x-ndjson": {
-            # The lines, each a JSON value: a sequence of contacts.
-            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/NewContact"}},
+            # The lines, each a JSON value: a sequence of contacts. Any line is taken: one
+            # that is not a contact is that line's error (reported, or refusing the import).
+            # No "type": a lone value is a body of one line.
+            "schema": {
+                "items": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ContactIn"},
+                        {"description": "Any other line: reported as that line's error"},
+                    ]
+                },
+            },
             "example": '{"externalId": "crm-1003", "properties": {"email": "cy@example.com"}}\n',
         },
         "text/csv": {

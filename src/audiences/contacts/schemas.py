@@ -9,7 +9,7 @@ from audiences.contacts.properties import (
     NAME_PATTERN,
     PropertyType,
 )
-from audiences.core.schemas import ApiModel, NumbersAsStrings, required_text
+from audiences.core.schemas import ApiModel, NumbersAsStrings, WholeNumber, required_text
 from audiences.core.validation import MAX_ID_LENGTH, PLAIN_NAME
 
 
@@ -48,6 +48,7 @@ class PropertyRead(ApiModel):
 # A description is stripped, then 1 to 255 characters of text.
 _DESCRIPTION: dict[str, Any] = {"maxLength": MAX_DESCRIPTION, "pattern": "^(?=.*\\S)[^\\x00]*$"}
 _ENTRIES: dict[str, Any] = {"maxItems": MAX_ENTRIES}
+MAX_CONTACTS_PER_LIST = 100
 _CONTACT_ID: dict[str, Any] = {"maxLength": MAX_ID_LENGTH, "pattern": PLAIN_NAME}
 
 
@@ -56,12 +57,15 @@ class SetEntryIn(ApiModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    bit: int = Field(
+    # A boolean or a text is not read as a bit or a rank (true would be bit 1).
+    bit: WholeNumber = Field(
         description="1 to 2147483647, unique within the set",
         json_schema_extra={"minimum": 1, "maximum": MAX_BIT},
     )
     description: str = Field(description="1 to 255 characters", json_schema_extra=_DESCRIPTION)
-    rank: int | None = Field(default=None, json_schema_extra={"minimum": 0, "maximum": MAX_BIT})
+    rank: WholeNumber | None = Field(
+        default=None, json_schema_extra={"minimum": 0, "maximum": MAX_BIT}
+    )
 
 
 class PropertyCreate(ApiModel):
@@ -148,11 +152,9 @@ class ContactIn(NumbersAsStrings):
         },
     )
 
-    external_id: str | None = Field(
-        default=None,
-        description="Your reference for the contact (1-255 characters, no control characters)",
-        json_schema_extra=_CONTACT_ID,
-    )
+    # Unconstrained here: a list or an import reports a bad one in its answer (and writes the
+    # others); NewContact, a single contact to add, states the rules.
+    external_id: str | None = Field(default=None, description="Your reference for the contact")
     test_group: StrictBool | None = None
     properties: dict[str, Any] | None = Field(
         default=None, description="Keys from GET /contact/properties/list"
@@ -192,6 +194,19 @@ class ContactRequest(ApiModel):
     )
 
 
+class ListedContact(ContactIn):
+    """A contact of a list to add: its externalId is required (a missing one refuses the
+    list); any other fault is reported for that contact in the answer."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["externalId"]})
+
+    external_id: str | None = Field(
+        default=None,
+        description="Your reference for the contact",
+        json_schema_extra=required_text({"minLength": 1}),
+    )
+
+
 class NewContactRequest(ContactRequest):
     """A contact to add (or with `update`, to update), with the vendor's update and purge
     flags."""
@@ -214,7 +229,11 @@ class AddContactsRequest(ApiModel):
         }
     )
 
-    contacts: list[NewContact]
+    contacts: list[ListedContact] = Field(
+        description="Each checked on its own: a bad one is reported in the answer, the others "
+        "are written",
+        json_schema_extra={"maxItems": MAX_CONTACTS_PER_LIST},
+    )
     update: StrictBool = False
     purge: StrictBool = False
 

@@ -22,6 +22,7 @@ from audiences.contacts.errors import (
 from audiences.contacts.models import Contact
 from audiences.contacts.properties import Definition
 from audiences.contacts.schemas import (
+    MAX_CONTACTS_PER_LIST,
     AddContactResponse,
     AddContactsRequest,
     Channel,
@@ -33,8 +34,6 @@ from audiences.contacts.values import PropertyValueError, merge_properties, read
 from audiences.core.errors import DomainError, InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import valid_external_id
-
-MAX_CONTACTS_PER_LIST = 100
 
 
 def to_read(contact: Contact, definitions: dict[str, Definition]) -> ContactRead:

@@ -1,9 +1,9 @@
 """The base of every API shape: snake_case names in Python, the vendor's camelCase on the wire."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -61,3 +61,15 @@ def _text_or_number(schema: dict[str, Any]) -> None:
         _text_or_number(option)
     if isinstance(schema.get("items"), dict):
         _text_or_number(schema["items"])
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON has one number type: 3.0 is the whole number 3 (as JSON Schema says), but true and
+    # "3" are not numbers at all (pydantic's lax int would take both).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer in a request: a JSON number without a fraction; never a boolean or a text."""

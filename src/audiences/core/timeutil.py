@@ -15,6 +15,10 @@ MOMENT_SCHEMA: dict[str, Any] = {
         {"type": "string", "format": "date"},
     ]
 }
+# The same, where an empty value means "not given".
+OPTIONAL_MOMENT_SCHEMA: dict[str, Any] = {
+    "anyOf": [*MOMENT_SCHEMA["anyOf"], {"type": "string", "maxLength": 0}]
+}
 
 
 def epoch_ms(moment: datetime | None) -> int | None:

@@ -188,11 +188,17 @@ _UPLOAD_BODY = {
         '{"externalId": ...} a line). Millions per request. No body is an upload of no ids.'
     ),
     "content": {
-        "text/plain": {"schema": {"type": "string"}, "example": "crm-1001\ncrm-1002\n"},
+        "text/plain": {
+            # \x01 and \x02 are the COPY's quote and delimiter, NUL no text holds: a line with
+            # one is refused (no id contains a control character).
+            "schema": {"type": "string", "pattern": "^[^\\x00-\\x02]*$"},
+            "example": "crm-1001\ncrm-1002\n",
+        },
         "text/csv": {"schema": {"type": "string"}, "example": "externalId,segment\ncrm-1001,a\n"},
         "application/x-ndjson": {
-            # The lines, each a JSON value: a sequence of them.
-            "schema": {"type": "array", "items": _NDJSON_ID},
+            # The lines, each a JSON value: a sequence of them (no "type": a lone value is a
+            # body of one line).
+            "schema": {"items": _NDJSON_ID},
             "example": '"crm-1001"\n{"externalId": "crm-1002"}\n',
         },
     },
@@ -296,7 +302,7 @@ async def list_members(
         Query(
             alias="addedSince",
             description="Only members added at or after this (epoch ms or ISO 8601)",
-            json_schema_extra=timeutil.MOMENT_SCHEMA,
+            json_schema_extra=timeutil.OPTIONAL_MOMENT_SCHEMA,
         ),
     ] = None,
 ) -> MembersPage:

@@ -5,7 +5,7 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from audiences.core import examples
 from audiences.core.examples import dated
-from audiences.core.schemas import ApiModel, NumbersAsStrings
+from audiences.core.schemas import ApiModel, NumbersAsStrings, WholeNumber
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import Moment, Name
 
@@ -63,7 +63,7 @@ class AutomailerCreate(NumbersAsStrings):
 
     name: Name
     audience_external_id: IdReference
-    permission_bit: int
+    permission_bit: WholeNumber
     first_sending_moment: Moment
     period: Duration = Field(
         description="ISO 8601 duration, e.g. P3D; longer than zero, at most 100 years"

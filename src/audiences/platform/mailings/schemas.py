@@ -5,7 +5,7 @@ from pydantic import ConfigDict, Field
 from audiences.core import examples
 from audiences.core.examples import dated
 from audiences.core.paging import Paging
-from audiences.core.schemas import ApiModel, NumbersAsStrings
+from audiences.core.schemas import ApiModel, NumbersAsStrings, WholeNumber
 from audiences.core.validation import IdReference
 from audiences.platform.schemas import ContactLookup, Moment, Name
 
@@ -32,7 +32,9 @@ class MailingCreate(NumbersAsStrings):
     name: Name
     type: MailingType
     audience_external_id: IdReference = Field(description="The target group")
-    permission_bit: int = Field(description="The permission to mail with (a bit of `permissions`)")
+    permission_bit: WholeNumber = Field(
+        description="The permission to mail with (a bit of `permissions`)"
+    )
     scheduled_start_date: Moment | None = Field(default=None, description="ISO 8601")
 
 
