@@ -123,6 +123,7 @@ def test_the_openapi_document_tells_the_truth(server: Server, tmp_path: Path):
         text=True,
         timeout=900,
         cwd=ROOT,
+        env={**os.environ, "AUDIENCES_FUZZ_SEEDED": " ".join(["fz-a", "fz-c", *ids.values()])},
     )
     # The failures (each with its curl), then the summary: enough to reproduce any of them.
     failures = result.stdout.partition("= FAILURES =")[2].partition("= WARNINGS =")[0]
