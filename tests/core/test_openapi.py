@@ -254,6 +254,7 @@ async def test_the_document_states_the_input_rules(http: httpx.AsyncClient):
     assert schemas["PropertyCreate"]["properties"]["name"]["pattern"].startswith("^[A-Za-z]")
     assert schemas["AutomailerCreate"]["properties"]["period"]["format"] == "duration"
     assert "pattern" in schemas["FolderWrite"]["properties"]["name"]
+    assert schemas["BlockIn"]["properties"]["content"]["pattern"] == "^[^\\x00]*$"
     from_date = parameter(document, "get", "/contact/updates/list", "fromDate")
     assert from_date["required"] is True
     assert from_date["schema"]["anyOf"][0]["pattern"] == "^[0-9]{1,14}$"

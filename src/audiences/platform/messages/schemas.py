@@ -4,7 +4,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 
 from audiences.core import examples
 from audiences.core.schemas import ApiModel, NumbersAsStrings
-from audiences.core.validation import IdReference, storable_text
+from audiences.core.validation import NO_NUL, IdReference, storable_text
 from audiences.platform.schemas import Name
 
 
@@ -14,7 +14,9 @@ def _text(value: str) -> str:
     return value
 
 
-Content = Annotated[str, Field(max_length=100_000), AfterValidator(_text)]
+Content = Annotated[
+    str, Field(max_length=100_000, json_schema_extra={"pattern": NO_NUL}), AfterValidator(_text)
+]
 
 
 class BlockIn(NumbersAsStrings):
