@@ -40,29 +40,29 @@ async def create_staging(connection: psycopg.AsyncConnection[Any]) -> None:
     await connection.execute(_CREATE)
 
 
+SETTLE = text(
+    f"""
+    CREATE TEMP TABLE {LATEST} ON COMMIT DROP AS
+    SELECT s.*, c.contact_id, coalesce(c.anonymized, false) AS anonymized
+    FROM (
+        SELECT DISTINCT ON (external_id) *, CAST(:account_id AS bigint) AS account_id
+        FROM {STAGING} ORDER BY external_id, line DESC
+    ) s
+    LEFT JOIN LATERAL (
+        SELECT c.contact_id, c.anonymized_at IS NOT NULL AS anonymized
+        FROM contacts c
+        WHERE c.account_id = s.account_id AND c.external_id = s.external_id
+        OFFSET 0
+    ) c ON true
+    """
+)
+
+
 async def settle_staging(session: AsyncSession, account_id: int) -> None:
     """After the COPY: the last line of each externalId into `upload_latest` (unique index),
     each with the contact it names (looked up by its key) and whether that one is anonymized;
     both tables analyzed."""
-    await session.execute(
-        text(
-            f"""
-            CREATE TEMP TABLE {LATEST} ON COMMIT DROP AS
-            SELECT s.*, c.contact_id, coalesce(c.anonymized, false) AS anonymized
-            FROM (
-                SELECT DISTINCT ON (external_id) *, CAST(:account_id AS bigint) AS account_id
-                FROM {STAGING} ORDER BY external_id, line DESC
-            ) s
-            LEFT JOIN LATERAL (
-                SELECT c.contact_id, c.anonymized_at IS NOT NULL AS anonymized
-                FROM contacts c
-                WHERE c.account_id = s.account_id AND c.external_id = s.external_id
-                OFFSET 0
-            ) c ON true
-            """
-        ),
-        {"account_id": account_id},
-    )
+    await session.execute(SETTLE, {"account_id": account_id})
     await session.execute(text(f"CREATE UNIQUE INDEX ON {LATEST} (external_id)"))
     await analyze(session, LATEST, STAGING)
 
