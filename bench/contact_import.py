@@ -91,14 +91,9 @@ def raw_import(bench: Bench, body: bytes) -> float:
         with cursor.copy(bulk_repository.copy_statement()) as copy:
             for chunk in chunks(body):
                 copy.write(chunk)
-        cursor.execute(
-            f"""
-            CREATE TEMP TABLE {bulk_repository.LATEST} ON COMMIT DROP AS
-            SELECT DISTINCT ON (external_id) *, false AS anonymized
-            FROM {bulk_repository.STAGING} ORDER BY external_id, line DESC
-            """
-        )
-        cursor.execute(f"ANALYZE {bulk_repository.LATEST}")
+        cursor.execute(_pyformat(bulk_repository.SETTLE), params)
+        cursor.execute(f"CREATE UNIQUE INDEX ON {bulk_repository.LATEST} (external_id)")
+        cursor.execute(f"ANALYZE {bulk_repository.LATEST}, {bulk_repository.STAGING}")
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(_pyformat(bulk_repository._UPSERT), params)
         connection.commit()

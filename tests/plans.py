@@ -148,8 +148,8 @@ def recorded_plans(
     ) -> None:
         if not _PLANNED.match(statement) or statement.lstrip().upper().startswith("EXPLAIN"):
             return
-        if many:  # a batch: every row runs the same plan as the first
-            parameters = parameters[0]
+        if many and isinstance(parameters, list | tuple):
+            parameters = parameters[0]  # a batch: every row runs the same plan as the first
         cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
         document = cursor.fetchone()[0]
         plan: Plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]

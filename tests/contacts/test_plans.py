@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from audiences.contacts import bulk_repository
 from audiences.core.db import driver_connection
 from tests.conftest import Tenant
-from tests.plans import Planned, fill_after_analyze, recorded_plans
+from tests.plans import Planned, fill_after_analyze, nodes, recorded_plans
 
 API = "/integrationservice"
 
@@ -83,7 +83,16 @@ class TestImportPlans:
         with recorded_plans(connection) as recorded:
             report = await import_contacts(tenant.client, body)
         assert (report["created"], report["updated"]) == (40, 40)
-        assert recorded.of("UPDATE contacts") and recorded.of("INSERT INTO contacts")
+        assert recorded.of("INSERT INTO contacts")
+        # The contacts updated are read by their keys, not the account's every contact.
+        (update,) = recorded.of("UPDATE contacts")
+        reads = [
+            n
+            for n in nodes(update)
+            if n.get("Relation Name") == "contacts" and "Scan" in n["Node Type"]
+        ]
+        conditions = [n.get("Index Cond", "") + n.get("Recheck Cond", "") for n in reads]
+        assert reads and all("contact_id = ANY" in c for c in conditions), conditions
 
     async def test_a_contact_list_into_a_freshly_filled_account_is_linear(
         self,

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audiences.core.plans import analyze, without_nested_loops
 
 STAGING = "upload_contacts"
-# The last line of each externalId, indexed and analyzed: the contacts table's statistics may
-# be stale (autovacuum is off, a big import just filled it), so every join with it runs on hash
-# or merge joins (core/plans.py). As a nested loop, a stale estimate of a few hundred contacts
-# compared every staged row with every contact: 300k new contacts into an account of 70k took
-# many minutes.
+# The last line of each externalId with the contact it names, indexed and analyzed. The
+# contacts table's statistics may be stale (autovacuum is off, a big import just filled it), so
+# it is only read by key, and the import's joins run on hash or merge joins (core/plans.py). As a
+# nested loop, a stale estimate of a few hundred contacts compared every staged row with every
+# contact: 300k new contacts into an account of 70k took many minutes.
 LATEST = "upload_latest"
 
 _CREATE = f"""
@@ -40,32 +40,31 @@ async def create_staging(connection: psycopg.AsyncConnection[Any]) -> None:
     await connection.execute(_CREATE)
 
 
+SETTLE = text(
+    f"""
+    CREATE TEMP TABLE {LATEST} ON COMMIT DROP AS
+    SELECT s.*, c.contact_id, coalesce(c.anonymized, false) AS anonymized
+    FROM (
+        SELECT DISTINCT ON (external_id) *, CAST(:account_id AS bigint) AS account_id
+        FROM {STAGING} ORDER BY external_id, line DESC
+    ) s
+    LEFT JOIN LATERAL (
+        SELECT c.contact_id, c.anonymized_at IS NOT NULL AS anonymized
+        FROM contacts c
+        WHERE c.account_id = s.account_id AND c.external_id = s.external_id
+        OFFSET 0
+    ) c ON true
+    """
+)
+
+
 async def settle_staging(session: AsyncSession, account_id: int) -> None:
     """After the COPY: the last line of each externalId into `upload_latest` (unique index),
-    those naming an anonymized contact marked, both tables analyzed."""
-    for statement in (
-        f"""
-        CREATE TEMP TABLE {LATEST} ON COMMIT DROP AS
-        SELECT DISTINCT ON (external_id) *, false AS anonymized
-        FROM {STAGING} ORDER BY external_id, line DESC
-        """,
-        f"CREATE UNIQUE INDEX ON {LATEST} (external_id)",
-        f"ANALYZE {LATEST}, {STAGING}",
-    ):
-        await session.execute(text(statement))
-    async with without_nested_loops(session):
-        await session.execute(
-            text(
-                f"""
-            UPDATE {LATEST} s SET anonymized = true
-            FROM contacts c
-            WHERE c.account_id = :account_id AND c.external_id = s.external_id
-              AND c.anonymized_at IS NOT NULL
-            """
-            ),
-            {"account_id": account_id},
-        )
-    await analyze(session, LATEST)
+    each with the contact it names (looked up by its key) and whether that one is anonymized;
+    both tables analyzed."""
+    await session.execute(SETTLE, {"account_id": account_id})
+    await session.execute(text(f"CREATE UNIQUE INDEX ON {LATEST} (external_id)"))
+    await analyze(session, LATEST, STAGING)
 
 
 def copy_statement() -> sql.Composed:
@@ -100,7 +99,12 @@ _MERGED = """
 """
 
 # One statement: the last line of each externalId wins; new contacts are inserted, existing
-# ones merged; anonymized contacts are left alone (and reported by the caller).
+# ones merged; anonymized contacts are left alone (and reported by the caller). The contacts
+# to update are read by their primary keys (found by settle_staging, one lookup a staged id),
+# so an import costs its own size whatever the account's: a join would read the account's
+# every contact, or, planned on stale statistics as a nested loop, compare each with every
+# staged row. The account is a subquery's value, unknown to the planner: as a constant, statistics
+# that believe the account nearly empty made it read the account's every contact instead.
 _UPSERT = text(
     f"""
     WITH updated AS (
@@ -114,8 +118,10 @@ _UPSERT = text(
             sms_channel = coalesce(s.sms_channel, c.sms_channel),
             changed_at = now()
         FROM {LATEST} s
-        WHERE c.account_id = :account_id AND c.external_id = s.external_id
-          AND NOT s.anonymized AND c.anonymized_at IS NULL
+        WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
+          AND c.contact_id = ANY(ARRAY(
+              SELECT contact_id FROM {LATEST} WHERE contact_id IS NOT NULL AND NOT anonymized))
+          AND c.contact_id = s.contact_id AND c.anonymized_at IS NULL
         RETURNING c.external_id
     ),
     inserted AS (
@@ -128,9 +134,7 @@ _UPSERT = text(
                coalesce(s.email_channel, true),
                coalesce(s.sms_channel, s.properties ? 'mobileNumber')
         FROM {LATEST} s
-        WHERE NOT EXISTS (
-            SELECT 1 FROM contacts c
-            WHERE c.account_id = :account_id AND c.external_id = s.external_id)
+        WHERE s.contact_id IS NULL
         ORDER BY s.external_id COLLATE "C"
         ON CONFLICT (account_id, external_id) DO NOTHING
         RETURNING external_id
@@ -149,10 +153,9 @@ _UPSERT = text(
 _LOCK_EXISTING = text(
     f"""
     SELECT count(*) FROM (
-        SELECT 1 FROM contacts c
-        JOIN {LATEST} s ON c.external_id = s.external_id
-        WHERE c.account_id = :account_id
-        ORDER BY c.external_id COLLATE "C"
+        SELECT 1 FROM {LATEST} s
+        JOIN contacts c ON c.account_id = :account_id AND c.contact_id = s.contact_id
+        ORDER BY s.external_id COLLATE "C"
         FOR NO KEY UPDATE OF c
     ) locked
     """
@@ -161,7 +164,8 @@ _LOCK_EXISTING = text(
 
 async def lock_existing(session: AsyncSession, account_id: int) -> None:
     """Locks the staged contacts that exist, in externalId order, before they are written."""
-    await session.execute(_LOCK_EXISTING, {"account_id": account_id})
+    async with without_nested_loops(session):
+        await session.execute(_LOCK_EXISTING, {"account_id": account_id})
 
 
 async def upsert_contacts(session: AsyncSession, account_id: int, purge: bool) -> Row[Any]:

@@ -157,13 +157,16 @@ async def insert_contacts(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     inserted (one created meanwhile by another request is left out)."""
     if not rows:
         return set()
-    statement = (
-        pg_insert(_CONTACTS)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["account_id", "external_id"])
-        .returning(_CONTACTS.c.external_id)
-    )
-    return set((await session.scalars(statement)).all())
+    # A batch of parameters for one cached statement: SQLAlchemy sends it as one multi-row
+    # INSERT (insertmanyvalues) without compiling a statement for each list's size.
+    return set((await session.scalars(_INSERT, rows)).all())
+
+
+_INSERT = (
+    pg_insert(_CONTACTS)
+    .on_conflict_do_nothing(index_elements=["account_id", "external_id"])
+    .returning(_CONTACTS.c.external_id)
+)
 
 
 _UPDATE = (

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,8 +61,22 @@ def checked_external_id(value: str | None) -> str:
     return value
 
 
+class Current(Protocol):
+    """What a write reads of the contact it writes over (a stored contact, or the values a
+    contact list has given it so far)."""
+
+    @property
+    def properties(self) -> dict[str, Any]: ...
+    @property
+    def email_channel(self) -> bool: ...
+    @property
+    def sms_channel(self) -> bool: ...
+    @property
+    def test_group(self) -> bool: ...
+
+
 def write_values(
-    definitions: dict[str, Definition], given: ContactIn, current: Contact | None, purge: bool
+    definitions: dict[str, Definition], given: ContactIn, current: Current | None, purge: bool
 ) -> dict[str, Any]:
     """Column values after writing `given` over `current` (None for a new contact)."""
     try:
@@ -219,6 +233,19 @@ async def _write_one(
 
 
 @dataclass
+class _Written:
+    """A contact as a contact list has written it so far."""
+
+    contact_id: int | None
+    properties: dict[str, Any]
+    email: str | None
+    email_channel: bool
+    sms_channel: bool
+    test_group: bool
+    anonymized_at: None = None
+
+
+@dataclass
 class _ListPlan:
     """What a contact list writes: new contacts' rows by externalId, existing contacts' values
     by contact_id, and each contact as the list has left it so far (a repeated id writes over
@@ -231,7 +258,7 @@ class _ListPlan:
     purge: bool
     new: dict[str, dict[str, Any]] = field(default_factory=dict)
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
-    written: dict[str, Contact] = field(default_factory=dict)
+    written: dict[str, "_Written"] = field(default_factory=dict)
 
     def add(self, given: ContactIn) -> AddContactResponse:
         try:
@@ -245,9 +272,9 @@ class _ListPlan:
             values = write_values(self.definitions, given, current, self.purge)
         except DomainError as error:
             return _failure(given, error)
-        # A transient copy (never added to the session): the loaded row stays untouched.
-        self.written[external_id] = Contact(
-            contact_id=current.contact_id if current is not None else None, **values
+        # The loaded row stays untouched: the list's writes are kept beside it.
+        self.written[external_id] = _Written(
+            current.contact_id if current is not None else None, **values
         )
         if external_id in self.new:
             self.new[external_id].update(values)
