@@ -201,3 +201,15 @@ class TestLooseTypes:
             f"{API}/automailer", json={**AUTOMAILER, "permissionBit": bit}
         )
         assert response.status_code == 400, response.text
+
+
+class TestRepeatedQueryParameters:
+    async def test_a_query_parameter_given_twice_is_400(self, tenant: Tenant):
+        # Found by schemathesis: `after=x&after=2` answered 200 with the last value.
+        response = await tenant.client.get(f"{API}/audience?pageSize=1&pageSize=2")
+        assert response.status_code == 400, response.text
+        assert response.json()["message"] == "Query parameter 'pageSize' is given more than once"
+
+    async def test_different_parameters_are_taken(self, tenant: Tenant):
+        response = await tenant.client.get(f"{API}/audience?pageSize=1&after=0")
+        assert response.status_code == 200, response.text

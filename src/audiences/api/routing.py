@@ -85,6 +85,7 @@ class ApiRoute(APIRoute):
             raise HTTPException(405, headers={"Allow": allowed})
         headers = Headers(scope=scope)
         routing.refuse_unacceptable(headers)
+        routing.refuse_repeated_query(scope)
         request = Request(scope)
         settings = app_settings(request)
         takes_json = self.body_field is not None and not self.facts.streams_body

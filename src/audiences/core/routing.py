@@ -4,8 +4,10 @@ negotiation, bounded bodies."""
 
 import asyncio
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from fastapi.routing import iter_route_contexts
 from starlette._utils import get_route_path
@@ -14,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from audiences.core.errors import BodyTooLarge, DomainError, InvalidParams, SendTimedOut
+from audiences.core.validation import echoed
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,16 @@ class UnsupportedMediaType(DomainError):
 
 def _media_types(value: str) -> list[str]:
     return [part.split(";")[0].strip().lower() for part in value.split(",") if part.strip()]
+
+
+def refuse_repeated_query(scope: Scope) -> None:
+    """A query parameter given twice is refused: which one counts would be a guess (the
+    handler would read the last, a proxy or a cache key may use the first)."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    counted = Counter(name for name, _ in parse_qsl(query, keep_blank_values=True))
+    repeated = [name for name, count in counted.items() if count > 1]
+    if repeated:
+        raise InvalidParams(f"Query parameter '{echoed(repeated[0])}' is given more than once")
 
 
 def refuse_unacceptable(headers: Headers) -> None:
