@@ -6,22 +6,23 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 # Each function's parameter is named as in the path template (FastAPI matches a path parameter
-# by its Python name); the value reaches handlers under a snake_case name.
+# by its Python name); the value reaches handlers under a snake_case name. `async def`: FastAPI
+# runs a plain `def` dependency in a thread of the pool, a hop per request.
 
 
-def _external_id(externalId: Annotated[str, Path()]) -> str:
+async def _external_id(externalId: Annotated[str, Path()]) -> str:
     return externalId
 
 
-def _contact_external_id(contactExternalId: Annotated[str, Path()]) -> str:
+async def _contact_external_id(contactExternalId: Annotated[str, Path()]) -> str:
     return contactExternalId
 
 
-def _encrypted_id(encryptedId: Annotated[str, Path()]) -> str:
+async def _encrypted_id(encryptedId: Annotated[str, Path()]) -> str:
     return encryptedId
 
 
-def _step_id(stepId: Annotated[str, Path()]) -> str:
+async def _step_id(stepId: Annotated[str, Path()]) -> str:
     return stepId
 
 

@@ -17,12 +17,12 @@ def authenticated(request: Request) -> Authenticated:
     return found
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """The caller's account and key."""
     return authenticated(request).principal
 
 
-def require_audience_product(
+async def require_audience_product(
     principal: Annotated[Principal, Depends(current_principal)],
 ) -> Principal:
     """Audience calls are for accounts with the Automation or eCommerce product."""

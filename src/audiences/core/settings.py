@@ -166,4 +166,10 @@ def app_settings(request: Request) -> Settings:
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(app_settings)]
+async def _settings_dependency(request: Request) -> Settings:
+    # A dependency declared `async def`: FastAPI runs a plain `def` one in a thread of the pool,
+    # and that hop on every request showed as checks stalled for up to 2 s under load.
+    return app_settings(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings_dependency)]

@@ -98,7 +98,7 @@ class MembershipCheckRoute(ApiRoute):
         )
 
 
-def checked_membership(request: Request) -> bulk_repository.Membership | None:
+async def checked_membership(request: Request) -> bulk_repository.Membership | None:
     """What the check's statement found while the caller was authenticated."""
     return bulk_repository.membership_of(authenticated(request).extra)
 
