@@ -5,6 +5,7 @@ their own."""
 import asyncio
 from collections.abc import AsyncIterator
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Committed, Tenant
@@ -20,65 +21,66 @@ async def trickle(started: asyncio.Event, release: asyncio.Event) -> AsyncIterat
     yield b"t-1\n"
 
 
+HEADERS = {"content-type": "text/plain"}
+
+
+class TwoUploads:
+    """Two uploads of one account that hold both its slots until released."""
+
+    def __init__(self, committed: Committed, audience: str) -> None:
+        self.client = committed.client
+        self.url = f"{API}/audience/{audience}/contact/import"
+        self.audience = audience
+        self.release = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.client.post(
+            f"{API}/contact/list",
+            json={"contacts": [{"externalId": "t-0"}, {"externalId": "t-1"}]},
+        )
+        body = {"externalId": self.audience, "name": self.audience.title()}
+        await self.client.post(f"{API}/audience", json=body)
+        starts = [asyncio.Event(), asyncio.Event()]
+        self.running = [
+            asyncio.create_task(
+                self.client.post(self.url, content=trickle(started, self.release), headers=HEADERS)
+            )
+            for started in starts
+        ]
+        await asyncio.wait_for(asyncio.gather(*(s.wait() for s in starts)), 10)
+
+    async def finish(self) -> None:
+        self.release.set()
+        for response in await asyncio.gather(*self.running):
+            assert response.status_code == 200, response.text
+
+    async def third(self) -> httpx.Response:
+        return await self.client.post(self.url, content=b"t-0\n", headers=HEADERS)
+
+
 async def test_an_account_runs_at_most_two_uploads_at_once(committed: Committed):
+    uploads = TwoUploads(committed, "slots")
     with committed.settings(upload_slot_wait=0.3):
-        await refused(committed)
-
-
-async def refused(committed: Committed) -> None:
-    client = committed.client
-    await client.post(
-        f"{API}/contact/list", json={"contacts": [{"externalId": "t-0"}, {"externalId": "t-1"}]}
-    )
-    await client.post(f"{API}/audience", json={"externalId": "slots", "name": "Slots"})
-    release = asyncio.Event()
-    starts = [asyncio.Event(), asyncio.Event()]
-    url = f"{API}/audience/slots/contact/import"
-    headers = {"content-type": "text/plain"}
-    running = [
-        asyncio.create_task(client.post(url, content=trickle(started, release), headers=headers))
-        for started in starts
-    ]
-    await asyncio.wait_for(asyncio.gather(*(s.wait() for s in starts)), 10)
-    third = await client.post(url, content=b"t-0\n", headers=headers)
-    assert third.status_code == 429, third.text
-    assert third.json()["errorType"] == "INVALID_STATE"
-    assert third.headers["retry-after"]
-    release.set()
-    for response in await asyncio.gather(*running):
-        assert response.status_code == 200, response.text
-    # The slots are free again once the uploads have committed.
-    again = await client.post(url, content=b"t-0\n", headers=headers)
-    assert again.status_code == 200, again.text
+        await uploads.start()
+        third = await uploads.third()
+        assert third.status_code == 429, third.text
+        assert third.json()["errorType"] == "INVALID_STATE"
+        assert third.headers["retry-after"]
+        await uploads.finish()
+        # The slots are free again once the uploads have committed.
+        again = await uploads.third()
+        assert again.status_code == 200, again.text
 
 
 async def test_a_third_upload_waits_for_a_slot_to_free(committed: Committed):
+    uploads = TwoUploads(committed, "queue")
     with committed.settings(upload_slot_wait=10.0):
-        await queued(committed)
-
-
-async def queued(committed: Committed) -> None:
-    client = committed.client
-    await client.post(
-        f"{API}/contact/list", json={"contacts": [{"externalId": "t-0"}, {"externalId": "t-1"}]}
-    )
-    await client.post(f"{API}/audience", json={"externalId": "queue", "name": "Queue"})
-    release = asyncio.Event()
-    starts = [asyncio.Event(), asyncio.Event()]
-    url = f"{API}/audience/queue/contact/import"
-    headers = {"content-type": "text/plain"}
-    running = [
-        asyncio.create_task(client.post(url, content=trickle(started, release), headers=headers))
-        for started in starts
-    ]
-    await asyncio.wait_for(asyncio.gather(*(s.wait() for s in starts)), 10)
-    third = asyncio.create_task(client.post(url, content=b"t-0\n", headers=headers))
-    await asyncio.sleep(0.5)
-    assert not third.done()  # it waits for a slot rather than being refused
-    release.set()
-    assert (await third).status_code == 200
-    for response in await asyncio.gather(*running):
-        assert response.status_code == 200, response.text
+        await uploads.start()
+        third = asyncio.create_task(uploads.third())
+        await asyncio.sleep(0.5)
+        assert not third.done()  # it waits for a slot rather than being refused
+        await uploads.finish()
+        assert (await third).status_code == 200
 
 
 async def test_an_upload_that_stalls_is_408_and_changes_nothing(

@@ -29,7 +29,6 @@ from fastapi.params import Depends as DependsParam
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
 from audiences.auth import service as auth_service
@@ -39,7 +38,7 @@ from audiences.core import routing
 from audiences.core.commit import run_before_commit
 from audiences.core.credentials import secret_box
 from audiences.core.db import SessionDep, claim_slot, database_of
-from audiences.core.errors import BodyTooLarge, DomainError
+from audiences.core.errors import BodyTooLarge, DomainError, MethodNotAllowed
 from audiences.core.routing import JSON_BODY, RouteFacts
 from audiences.core.settings import SettingsDep, app_settings
 from audiences.idempotency.service import HEADER as IDEMPOTENCY_HEADER
@@ -82,7 +81,7 @@ class ApiRoute(APIRoute):
             if method == "OPTIONS":
                 await Response(status_code=204, headers={"Allow": allowed})(scope, receive, send)
                 return
-            raise HTTPException(405, headers={"Allow": allowed})
+            raise MethodNotAllowed(Request(scope), allowed)
         headers = Headers(scope=scope)
         routing.refuse_unacceptable(headers)
         routing.refuse_repeated_query(scope)

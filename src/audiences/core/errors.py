@@ -186,6 +186,18 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(InvalidParams(validation_message(exc)))
 
 
+class MethodNotAllowed(DomainError):
+    """A method the path's resource does not serve (its `Allow` header lists those it does)."""
+
+    status = 405
+
+    def __init__(self, request: Request, allowed: str | None = None) -> None:
+        super().__init__(
+            f"Method {request.method} is not allowed on {client_path(request)}",
+            headers={"Allow": allowed} if allowed else None,
+        )
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
@@ -194,9 +206,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             f"No such resource: {request.method} {client_path(request)}"
         )
     elif exc.status_code == 405:
-        error = InvalidParams(
-            f"Method {request.method} is not allowed on {client_path(request)}", status=405
-        )
+        error = MethodNotAllowed(request)
     elif exc.status_code == 401:
         error = NotAuthorized()
     else:
