@@ -149,13 +149,17 @@ _UPSERT = text(
 # Every writer of several contacts locks them in externalId order, byte by byte (COLLATE "C",
 # the order Python sorts `/contact/list` in): two writers that share contacts then wait for
 # each other instead of deadlocking. `NO KEY UPDATE` is the lock the update itself takes, so
-# member writes (whose foreign keys take KEY SHARE) are not blocked by it.
+# member writes (whose foreign keys take KEY SHARE) are not blocked by it. The contacts are read
+# by primary key, as the upsert reads them: an import of new contacts locks nothing and reads
+# no contact (as a join, it read the account's every contact: seconds for a million).
 _LOCK_EXISTING = text(
     f"""
     SELECT count(*) FROM (
-        SELECT 1 FROM {LATEST} s
-        JOIN contacts c ON c.account_id = :account_id AND c.contact_id = s.contact_id
-        ORDER BY s.external_id COLLATE "C"
+        SELECT 1 FROM contacts c
+        WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
+          AND c.contact_id = ANY(ARRAY(
+              SELECT contact_id FROM {LATEST} WHERE contact_id IS NOT NULL))
+        ORDER BY c.external_id COLLATE "C"
         FOR NO KEY UPDATE OF c
     ) locked
     """
@@ -164,8 +168,7 @@ _LOCK_EXISTING = text(
 
 async def lock_existing(session: AsyncSession, account_id: int) -> None:
     """Locks the staged contacts that exist, in externalId order, before they are written."""
-    async with without_nested_loops(session):
-        await session.execute(_LOCK_EXISTING, {"account_id": account_id})
+    await session.execute(_LOCK_EXISTING, {"account_id": account_id})
 
 
 async def upsert_contacts(session: AsyncSession, account_id: int, purge: bool) -> Row[Any]:
@@ -174,37 +177,24 @@ async def upsert_contacts(session: AsyncSession, account_id: int, purge: bool) -
         return (await session.execute(_UPSERT, params)).one()
 
 
-async def anonymized_lines(
-    session: AsyncSession, account_id: int, limit: int
-) -> Sequence[Row[Any]]:
-    """Staged lines naming anonymized contacts (which an import does not change)."""
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT s.line, s.external_id FROM {STAGING} s
-            JOIN {LATEST} l ON l.external_id = s.external_id
-            WHERE l.anonymized
-            ORDER BY s.line LIMIT :limit
-            """
-        ),
-        {"limit": limit},
-    )
-    return rows.all()
+# The staged lines that name an anonymized contact (which an import does not change), the first
+# :limit of them, each with how many there are in all.
+_ANONYMIZED_LINES = text(
+    f"""
+    SELECT s.line, s.external_id, count(*) OVER () AS total
+    FROM {STAGING} s
+    JOIN {LATEST} l ON l.external_id = s.external_id
+    WHERE l.anonymized
+    ORDER BY s.line LIMIT :limit
+    """
+)
 
 
-async def count_anonymized(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            text(
-                f"""
-                SELECT count(*) FROM {STAGING} s
-                JOIN {LATEST} l ON l.external_id = s.external_id
-                WHERE l.anonymized
-                """
-            )
-        )
-        or 0
-    )
+async def anonymized_lines(session: AsyncSession, limit: int) -> tuple[int, Sequence[Row[Any]]]:
+    """How many staged lines name anonymized contacts, and the first `limit` of them."""
+    async with without_nested_loops(session):
+        rows = (await session.execute(_ANONYMIZED_LINES, {"limit": max(limit, 1)})).all()
+    return (int(rows[0].total) if rows else 0), rows[: max(limit, 0)]
 
 
 async def drop_staging(session: AsyncSession) -> None:

@@ -4,11 +4,13 @@ upserted in one statement of the request's transaction."""
 import csv
 import json
 import re
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +25,7 @@ from audiences.core.uploads import (
     UnsupportedUpload,
     UploadFormat,
     check_csv_columns,
-    text_lines,
+    text_line_batches,
 )
 from audiences.core.validation import valid_external_id
 
@@ -96,8 +98,9 @@ def staged_row(
     return (
         line,
         external_id,
-        json.dumps(given),
-        removed,
+        # pydantic-core's encoder: the standard library's took a tenth of an import's time.
+        to_json(given).decode(),
+        removed or None,
         contact.test_group,
         channels.get("EMAIL"),
         channels.get("SMS"),
@@ -127,21 +130,37 @@ def parse_contact_line(line: str) -> ContactIn:
     return _CONTACT.validate_python(data)
 
 
-async def _ndjson_contacts(
-    body: AsyncIterator[bytes], max_lines: int
-) -> AsyncIterator[tuple[int, Any]]:
-    async for number, line in text_lines(body, max_lines):
-        if not line.strip():
-            continue
+class _Upload(Protocol):
+    """An upload's records, a batch for each chunk received, and the contact of a record (or
+    its error; None for a blank one). Each record is parsed as it is written: contacts held a
+    batch at a time would outlive the young generation, and the garbage collector then costs
+    more than the parsing."""
+
+    def batches(self) -> AsyncIterator[Sequence[tuple[int, str | None]]]: ...
+
+    def contact(self, record: str | None) -> ContactIn | LineError | None: ...
+
+
+@dataclass
+class _NdjsonUpload:
+    body: AsyncIterator[bytes]
+    max_lines: int
+
+    def batches(self) -> AsyncIterator[Sequence[tuple[int, str | None]]]:
+        return text_line_batches(self.body, self.max_lines)
+
+    def contact(self, record: str | None) -> ContactIn | LineError | None:
+        if record is None or not record.strip():
+            return None
         try:
-            yield number, parse_contact_line(line)
+            return parse_contact_line(record)
         except LineError as exc:
-            yield number, exc
+            return exc
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))
             message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-            yield number, LineError("ERROR", message)
+            return LineError("ERROR", message)
 
 
 def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) -> ContactIn:
@@ -174,28 +193,36 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
 MAX_CSV_RECORD = 128 * 1024
 
 
-async def _csv_records(
-    body: AsyncIterator[bytes], max_lines: int
-) -> AsyncIterator[tuple[int, str | None]]:
+class _CsvRecords:
     """Complete CSV records (a quoted field may span lines: a record ends where its quotes
     balance), with the line each starts on; None for a record over MAX_CSV_RECORD. Linear in
     the upload: quotes are counted once per line."""
-    lines: list[str] = []
-    size = quotes = start = 0
-    async for number, line in text_lines(body, max_lines):
-        if not lines:
-            start = number
-        lines.append(line)
-        size += len(line) + 1
-        quotes += line.count('"')
-        if size > MAX_CSV_RECORD:
-            yield start, None
-            lines, size, quotes = [], 0, 0
-        elif quotes % 2 == 0:
-            yield start, "\n".join(lines).rstrip("\r")
-            lines, size, quotes = [], 0, 0
-    if lines:
-        yield start, "\n".join(lines)
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = self.quotes = self.start = 0
+
+    def feed(self, batch: list[tuple[int, str]]) -> list[tuple[int, str | None]]:
+        records: list[tuple[int, str | None]] = []
+        for number, line in batch:
+            if not self.lines:
+                if '"' not in line and len(line) < MAX_CSV_RECORD:  # a record of its own
+                    records.append((number, line.rstrip("\r")))
+                    continue
+                self.start = number
+            self.lines.append(line)
+            self.size += len(line) + 1
+            self.quotes += line.count('"')
+            if self.size > MAX_CSV_RECORD:
+                records.append((self.start, None))
+                self.lines, self.size, self.quotes = [], 0, 0
+            elif self.quotes % 2 == 0:
+                records.append((self.start, "\n".join(self.lines).rstrip("\r")))
+                self.lines, self.size, self.quotes = [], 0, 0
+        return records
+
+    def rest(self) -> list[tuple[int, str | None]]:
+        return [(self.start, "\n".join(self.lines))] if self.lines else []
 
 
 def _csv_values(record: str) -> list[str]:
@@ -205,38 +232,53 @@ def _csv_values(record: str) -> list[str]:
         raise LineError("ERROR", f"The line is not valid CSV: {exc}") from exc
 
 
-async def _csv_contacts(
-    body: AsyncIterator[bytes], max_lines: int, sets: Collection[str]
-) -> AsyncIterator[tuple[int, Any]]:
-    header: list[str] | None = None
-    async for number, record in _csv_records(body, max_lines):
-        if header is None:
-            if record is None:
-                raise InvalidParams("The CSV header is larger than 128 KiB")
-            try:
-                header = [h.strip() for h in _csv_values(record)]
-            except LineError as exc:
-                raise InvalidParams(f"The CSV header cannot be read: {exc.message}") from exc
-            if "externalId" not in header:
-                raise InvalidParams("The CSV header has no externalId column")
-            check_csv_columns(len(header))
-            continue
+def _csv_header(record: str | None) -> list[str]:
+    if record is None:
+        raise InvalidParams("The CSV header is larger than 128 KiB")
+    try:
+        header = [h.strip() for h in _csv_values(record)]
+    except LineError as exc:
+        raise InvalidParams(f"The CSV header cannot be read: {exc.message}") from exc
+    if "externalId" not in header:
+        raise InvalidParams("The CSV header has no externalId column")
+    check_csv_columns(len(header))
+    return header
+
+
+_TOO_LARGE = LineError(
+    "ERROR", "The record is larger than 128 KiB (a field too large, or a quote not closed)"
+)
+
+
+@dataclass
+class _CsvUpload:
+    body: AsyncIterator[bytes]
+    max_lines: int
+    sets: Collection[str]
+    header: list[str] = field(default_factory=list)
+
+    async def batches(self) -> AsyncIterator[Sequence[tuple[int, str | None]]]:
+        """The records after the header (which is read, and checked, from the first)."""
+        records = _CsvRecords()
+        async for lines in text_line_batches(self.body, self.max_lines):
+            yield self._after_header(records.feed(lines))
+        yield self._after_header(records.rest())
+
+    def _after_header(self, batch: list[tuple[int, str | None]]) -> list[tuple[int, str | None]]:
+        if not self.header and batch:
+            self.header = _csv_header(batch.pop(0)[1])
+        return batch
+
+    def contact(self, record: str | None) -> ContactIn | LineError | None:
         if record is None:
-            yield (
-                number,
-                LineError(
-                    "ERROR",
-                    "The record is larger than 128 KiB (a field too large, or a quote not closed)",
-                ),
-            )
-            continue
+            return _TOO_LARGE
         try:
             values = _csv_values(record)
             if not any(v.strip() for v in values):
-                continue
-            yield number, _csv_contact(header, values, sets)
+                return None
+            return _csv_contact(self.header, values, self.sets)
         except LineError as exc:
-            yield number, exc
+            return exc
 
 
 async def import_contacts(
@@ -253,38 +295,45 @@ async def import_contacts(
     """Creates or updates every valid contact of the upload; invalid lines are reported by
     number (with onError=reject, any of them refuses the whole import)."""
     fmt = import_format(content_type)
-    source = (
-        _ndjson_contacts(body, max_lines)
+    upload: _Upload = (
+        _NdjsonUpload(body, max_lines)
         if fmt is UploadFormat.NDJSON
-        else _csv_contacts(body, max_lines, {n for n, d in definitions.items() if d.type == SET})
+        else _CsvUpload(body, max_lines, {n for n, d in definitions.items() if d.type == SET})
     )
     connection = await driver_connection(session)
     await bulk_repository.create_staging(connection)
     errors: list[ImportError] = []
     received = failed = 0
     async with connection.cursor() as cursor, cursor.copy(bulk_repository.copy_statement()) as copy:
-        async for number, item in source:
-            received += 1
-            try:
-                if isinstance(item, LineError):
-                    raise item
-                await copy.write_row(staged_row(definitions, number, item))
-            except LineError as exc:
-                failed += 1
-                if len(errors) < MAX_REPORTED_ERRORS:
-                    external_id = getattr(item, "external_id", None)
-                    errors.append(
-                        ImportError(
-                            line=number, external_id=external_id, code=exc.code, message=exc.message
+        async for batch in upload.batches():
+            for number, record in batch:
+                item = upload.contact(record)
+                if item is None:
+                    continue
+                received += 1
+                try:
+                    if isinstance(item, LineError):
+                        raise item
+                    await copy.write_row(staged_row(definitions, number, item))
+                except LineError as exc:
+                    failed += 1
+                    if len(errors) < MAX_REPORTED_ERRORS:
+                        external_id = getattr(item, "external_id", None)
+                        errors.append(
+                            ImportError(
+                                line=number,
+                                external_id=external_id,
+                                code=exc.code,
+                                message=exc.message,
+                            )
                         )
-                    )
     if failed and reject:
         raise ImportRefused(failed, [e.model_dump() for e in errors])
     await bulk_repository.settle_staging(session, account_id)
-    anonymized = await bulk_repository.count_anonymized(session)
-    for row in await bulk_repository.anonymized_lines(
-        session, account_id, MAX_REPORTED_ERRORS - len(errors)
-    ):
+    anonymized, lines = await bulk_repository.anonymized_lines(
+        session, MAX_REPORTED_ERRORS - len(errors)
+    )
+    for row in lines:
         errors.append(
             ImportError(
                 line=row.line,

@@ -2,7 +2,9 @@
 starts with, and the rules for the properties an account defines itself."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, get_args
 
 from audiences.core.validation import storable_text
@@ -90,8 +92,13 @@ class Definition:
     entries: tuple[dict[str, Any], ...] | None = None
     standard: bool = False
 
-    def entry_descriptions(self) -> dict[int, str]:
+    @cached_property
+    def _descriptions(self) -> dict[int, str]:
         return {int(e["bit"]): str(e["description"]) for e in self.entries or ()}
+
+    def entry_descriptions(self) -> Mapping[int, str]:
+        """Each bit's description (built once: a bulk import asks it for every contact)."""
+        return self._descriptions
 
 
 class DefinitionError(ValueError):

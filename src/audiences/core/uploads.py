@@ -188,8 +188,11 @@ def ndjson_id(line: str, number: int) -> str | None:
     return value
 
 
-async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterator[tuple[int, str]]:
-    """(line number, text) of each line of an upload, decoded incrementally."""
+async def text_line_batches(
+    body: AsyncIterator[bytes], max_lines: int
+) -> AsyncIterator[list[tuple[int, str]]]:
+    """(line number, text) of each line of an upload, decoded incrementally, a list for each
+    chunk received: a bulk reader then loops over a chunk's lines without an await a line."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = ""
     number = 0
@@ -200,10 +203,17 @@ async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterato
             bad = number + 1 + chunk[: exc.start].count(b"\n")
             raise InvalidParams(f"Line {bad} is not valid UTF-8") from exc
         *complete, pending = pending.split("\n")
-        for line in complete:
-            number += 1
-            if number > max_lines:
-                raise UploadTooLarge(max_lines)
-            yield number, line
+        if number + len(complete) > max_lines:
+            raise UploadTooLarge(max_lines)
+        if complete:
+            yield list(enumerate(complete, start=number + 1))
+            number += len(complete)
     if pending.strip():
-        yield number + 1, pending
+        yield [(number + 1, pending)]
+
+
+async def text_lines(body: AsyncIterator[bytes], max_lines: int) -> AsyncIterator[tuple[int, str]]:
+    """(line number, text) of each line of an upload, decoded incrementally."""
+    async for batch in text_line_batches(body, max_lines):
+        for line in batch:
+            yield line

@@ -1,6 +1,7 @@
 """Shared rules for identifiers and names that clients choose."""
 
 import hashlib
+import re
 import unicodedata
 from typing import Annotated
 
@@ -16,8 +17,14 @@ NO_NUL = "^[^\\x00]*$"
 PLAIN_NAME = "^(?=.*\\S)[^\\x00-\\x1F\\x7F-\\x9F]*$"
 
 
+# Unicode's control characters (category Cc) and lone surrogates (Cs), as one character class:
+# a regular expression scans an id in one call, where a category lookup a character cost bulk
+# imports a few microseconds a contact.
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+    return _CONTROL_OR_SURROGATE.search(value) is not None
 
 
 def valid_external_id(value: str | None, *, allow_slash: bool = True) -> bool:
