@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from pydantic_core import to_json
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import bulk_repository
 from audiences.contacts.properties import SET, Definition
-from audiences.contacts.schemas import ContactIn, ImportError, ImportReport
-from audiences.contacts.values import PropertyValueError, normalize_value
+from audiences.contacts.schemas import Channel, ContactIn, ImportError, ImportReport
+from audiences.contacts.values import PropertyValueError, ValueNormalizer
 from audiences.core.db import driver_connection
 from audiences.core.errors import DomainError, InvalidParams
 from audiences.core.retry import retry_statement
@@ -30,7 +30,8 @@ from audiences.core.uploads import (
 from audiences.core.validation import valid_external_id
 
 MAX_REPORTED_ERRORS = 1000
-_CONTACT = TypeAdapter(ContactIn)
+# The model's own validator: TypeAdapter's wrapper costs as much again as a short line's parse.
+_CONTACT = ContactIn.__pydantic_validator__
 
 
 class ImportRefused(DomainError):
@@ -64,8 +65,35 @@ class LineError(Exception):
         super().__init__(message)
 
 
+class _Given(Protocol):
+    """What a line gives: a contact of an NDJSON line, or a CSV record's."""
+
+    @property
+    def external_id(self) -> str | None: ...
+    @property
+    def properties(self) -> dict[str, Any] | None: ...
+    @property
+    def test_group(self) -> bool | None: ...
+    @property
+    def channels(self) -> list[Channel] | None: ...
+
+
+@dataclass(slots=True)
+class _CsvContact:
+    """A CSV record's contact: its fields are text, a dict and a boolean as read, so it skips
+    the model's validation (which cost as much as the rest of the record)."""
+
+    external_id: str | None
+    properties: dict[str, Any]
+    test_group: bool | None
+    channels: None = None
+
+
 def staged_row(
-    definitions: dict[str, Definition], line: int, contact: ContactIn
+    definitions: dict[str, Definition],
+    normalize: ValueNormalizer,
+    line: int,
+    contact: _Given,
 ) -> tuple[Any, ...]:
     """The staging row of one contact, or LineError saying what is wrong with it."""
     external_id = contact.external_id
@@ -82,7 +110,7 @@ def staged_row(
         try:
             if definition is None:
                 raise PropertyValueError(name, "is not a property of this account")
-            value = normalize_value(definition, raw)
+            value = normalize(definition, raw)
         except PropertyValueError as exc:
             message = (
                 "Email is invalid"
@@ -94,7 +122,7 @@ def staged_row(
             removed.append(name)
         else:
             given[name] = value
-    channels = {c.name: c.value for c in contact.channels or ()}
+    channels = {c.name: c.value for c in contact.channels} if contact.channels else {}
     return (
         line,
         external_id,
@@ -111,23 +139,55 @@ def _non_finite(name: str) -> float:
     return float(name.replace("Infinity", "inf"))
 
 
-# A line that may hold a fractional or non-finite number (a value that starts like one); the
-# others take pydantic's faster parser. A string that merely looks like one costs only speed.
+# A line that may hold a fractional or non-finite number (a value that starts like one). A
+# string that merely looks like one costs only speed.
 _MAY_HOLD_FLOAT = re.compile(r"[:,\[]\s*-?(?:\d+(?:\.\d|(?:\.\d+)?[eE])|NaN|Infinity)")
+
+
+def _has_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is list:
+        return any(_has_float(v) for v in value)
+    if kind is dict:
+        return any(_has_float(v) for v in value.values())
+    return False
+
+
+def _parsed_exactly(contact: ContactIn, line: str) -> bool:
+    """Whether pydantic's parse kept every number of the line as sent: no fractional number
+    among the properties, and an externalId that cannot have been one."""
+    for value in (contact.properties or {}).values():
+        if type(value) is not str and _has_float(value):
+            return False
+    external_id = contact.external_id
+    if external_id and (external_id[0].isdigit() or external_id[0] == "-"):
+        return _MAY_HOLD_FLOAT.search(line) is None
+    return True
 
 
 def parse_contact_line(line: str) -> ContactIn:
     """A contact from an NDJSON line; its fractional numbers stay exact (Decimal), so money
-    keeps every digit a float would lose."""
-    if not _MAY_HOLD_FLOAT.search(line):
-        return _CONTACT.validate_json(line)
+    keeps every digit a float would lose. Pydantic's parser first (a regular expression that
+    looks for such numbers costs more than it); the standard library's only for a line that
+    holds one."""
+    try:
+        contact: ContactIn = _CONTACT.validate_json(line)
+    except ValidationError:
+        if not _MAY_HOLD_FLOAT.search(line):
+            raise
+    else:
+        if _parsed_exactly(contact, line):
+            return contact
     try:
         data = json.loads(line, parse_float=Decimal, parse_constant=_non_finite)
     except RecursionError as exc:
         raise LineError("ERROR", "Malformed JSON: nested too deeply") from exc
     except ValueError as exc:
         raise LineError("ERROR", f"Malformed JSON: {exc}") from exc
-    return _CONTACT.validate_python(data)
+    parsed: ContactIn = _CONTACT.validate_python(data)
+    return parsed
 
 
 class _Upload(Protocol):
@@ -138,7 +198,7 @@ class _Upload(Protocol):
 
     def batches(self) -> AsyncIterator[Sequence[tuple[int, str | None]]]: ...
 
-    def contact(self, record: str | None) -> ContactIn | LineError | None: ...
+    def contact(self, record: str | None) -> _Given | LineError | None: ...
 
 
 @dataclass
@@ -149,7 +209,7 @@ class _NdjsonUpload:
     def batches(self) -> AsyncIterator[Sequence[tuple[int, str | None]]]:
         return text_line_batches(self.body, self.max_lines)
 
-    def contact(self, record: str | None) -> ContactIn | LineError | None:
+    def contact(self, record: str | None) -> _Given | LineError | None:
         if record is None or not record.strip():
             return None
         try:
@@ -163,7 +223,7 @@ class _NdjsonUpload:
             return LineError("ERROR", message)
 
 
-def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) -> ContactIn:
+def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) -> _CsvContact:
     if len(values) != len(header):
         raise LineError("ERROR", f"expected {len(header)} columns, found {len(values)}")
     properties: dict[str, Any] = {}
@@ -185,7 +245,7 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
             properties[name] = [{"bit": int(b), "enabled": True} for b in bits]
         else:
             properties[name] = value
-    return ContactIn(external_id=external_id, properties=properties, test_group=test_group)
+    return _CsvContact(external_id, properties, test_group)
 
 
 # A record (a quoted field may span lines) larger than this is refused as that line's error:
@@ -269,12 +329,12 @@ class _CsvUpload:
             self.header = _csv_header(batch.pop(0)[1])
         return batch
 
-    def contact(self, record: str | None) -> ContactIn | LineError | None:
+    def contact(self, record: str | None) -> _Given | LineError | None:
         if record is None:
             return _TOO_LARGE
         try:
             values = _csv_values(record)
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():
                 return None
             return _csv_contact(self.header, values, self.sets)
         except LineError as exc:
@@ -300,6 +360,7 @@ async def import_contacts(
         if fmt is UploadFormat.NDJSON
         else _CsvUpload(body, max_lines, {n for n, d in definitions.items() if d.type == SET})
     )
+    normalize = ValueNormalizer()
     connection = await driver_connection(session)
     await bulk_repository.create_staging(connection)
     errors: list[ImportError] = []
@@ -314,7 +375,7 @@ async def import_contacts(
                 try:
                     if isinstance(item, LineError):
                         raise item
-                    await copy.write_row(staged_row(definitions, number, item))
+                    await copy.write_row(staged_row(definitions, normalize, number, item))
                 except LineError as exc:
                     failed += 1
                     if len(errors) < MAX_REPORTED_ERRORS:

@@ -78,10 +78,10 @@ def _set_value(definition: Definition, value: Any) -> list[dict[str, Any]]:
         raise PropertyValueError(name, "must be a list of {bit, enabled}")
     result: dict[int, bool] = {}
     for item in value:
-        if not isinstance(item, dict) or set(item) - SET_ENTRY_KEYS:
+        if not isinstance(item, dict) or not item.keys() <= SET_ENTRY_KEYS:
             raise PropertyValueError(name, "each entry must be {bit, enabled}")
         bit, enabled = item.get("bit"), item.get("enabled", True)
-        if isinstance(bit, bool) or not isinstance(bit, int) or bit not in allowed:
+        if type(bit) is not int or bit not in allowed:
             raise PropertyValueError(name, f"bit {bit!r} is not one of {sorted(allowed)}")
         if not isinstance(enabled, bool):
             raise PropertyValueError(name, "enabled must be true or false")
@@ -209,6 +209,30 @@ def normalize_value(definition: Definition, value: Any) -> Any:
     if kind == "dateTime":
         return _date_time(name, value)
     return _text(name, kind, value)
+
+
+# How many distinct text values a bulk write remembers the stored form of.
+MEMO_SIZE = 16384
+
+
+class ValueNormalizer:
+    """normalize_value for a bulk write: the stored form of a text value seen before (a city,
+    a gender, a country, a first name) is answered from memory. E-mail addresses, nearly all
+    distinct, are not remembered."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, definition: Definition, value: Any) -> Any:
+        if type(value) is not str or definition.type == "email":
+            return normalize_value(definition, value)
+        key = (definition.name, value)
+        stored = self._memo.get(key)
+        if stored is None:
+            stored = normalize_value(definition, value)
+            if len(self._memo) < MEMO_SIZE:
+                self._memo[key] = stored
+        return stored
 
 
 def merge_sets(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
