@@ -11,7 +11,9 @@ from audiences.contacts.errors import FromDateInvalid, SearchQueryInvalid
 from audiences.contacts.properties import DEFAULT_PROPERTIES, Definition
 from audiences.contacts.search import parse_moment, parse_query
 from audiences.contacts.values import (
+    MEMO_SIZE,
     PropertyValueError,
+    ValueNormalizer,
     _plain_email,
     normalize_email,
     normalize_value,
@@ -238,3 +240,43 @@ class TestPlainEmailFastPath:
                 except PropertyValueError:
                     answered = None
                 assert answered == expected, address
+
+
+class TestValueNormalizer:
+    """A bulk write's normalizer answers what normalize_value answers, from memory or not."""
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("city", "Delft"),
+            ("gender", "f"),
+            ("postalCode", "1234 ab"),
+            ("birthday", "2001-02-03T04:05:06Z"),
+            ("email", "Ann@Example.COM"),
+            ("turnover", "12.50"),
+            ("permissions", [{"bit": 2, "enabled": True}]),
+            ("city", None),
+        ],
+    )
+    def test_the_same_answer_twice(self, name: str, value: Any) -> None:
+        normalize = ValueNormalizer()
+        expected = normalize_value(DEFINITIONS[name], value)
+        assert normalize(DEFINITIONS[name], value) == expected
+        assert normalize(DEFINITIONS[name], value) == expected
+
+    def test_a_wrong_value_is_refused_every_time(self) -> None:
+        normalize = ValueNormalizer()
+        for _ in range(3):
+            with pytest.raises(PropertyValueError):
+                normalize(DEFINITIONS["gender"], "X")
+
+    def test_the_same_text_under_two_properties_is_normalized_by_each(self) -> None:
+        normalize = ValueNormalizer()
+        assert normalize(DEFINITIONS["city"], "1234 ab") == "1234 ab"
+        assert normalize(DEFINITIONS["postalCode"], "1234 ab") == "1234 AB"
+
+    def test_the_memory_is_bounded(self) -> None:
+        normalize = ValueNormalizer()
+        for i in range(MEMO_SIZE + 100):
+            assert normalize(DEFINITIONS["city"], f"c{i}") == f"c{i}"
+        assert len(normalize._memo) == MEMO_SIZE
