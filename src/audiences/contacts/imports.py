@@ -144,14 +144,20 @@ def _non_finite(name: str) -> float:
 _MAY_HOLD_FLOAT = re.compile(r"[:,\[]\s*-?(?:\d+(?:\.\d|(?:\.\d+)?[eE])|NaN|Infinity)")
 
 
+_NESTED = (list, dict, float)
+
+
 def _has_float(value: Any) -> bool:
-    kind = type(value)
-    if kind is float:
-        return True
-    if kind is list:
-        return any(_has_float(v) for v in value)
-    if kind is dict:
-        return any(_has_float(v) for v in value.values())
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is float:
+            return True
+        if kind is list:
+            pending.extend(item)
+        elif kind is dict:
+            pending.extend(item.values())
     return False
 
 
@@ -159,7 +165,7 @@ def _parsed_exactly(contact: ContactIn, line: str) -> bool:
     """Whether pydantic's parse kept every number of the line as sent: no fractional number
     among the properties, and an externalId that cannot have been one."""
     for value in (contact.properties or {}).values():
-        if type(value) is not str and _has_float(value):
+        if type(value) in _NESTED and _has_float(value):
             return False
     external_id = contact.external_id
     if external_id and (external_id[0].isdigit() or external_id[0] == "-"):
