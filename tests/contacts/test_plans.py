@@ -112,3 +112,14 @@ class TestImportPlans:
         assert response.status_code == 200, response.text
         assert all(item["code"] == "OK" for item in response.json())
         assert recorded.of("contacts")
+        # The contacts read, locked and updated are found by their keys, not by reading the
+        # account's every contact (which stale statistics believe nearly empty).
+        for fragment, key in (("FOR UPDATE", "external_id"), ("UPDATE contacts", "contact_id")):
+            (plan,) = recorded.of(fragment)
+            reads = [
+                n
+                for n in nodes(plan)
+                if n.get("Relation Name") == "contacts" and "Scan" in n["Node Type"]
+            ]
+            conditions = [n.get("Index Cond", "") + n.get("Recheck Cond", "") for n in reads]
+            assert reads and all(key in c and "= ANY" in c for c in conditions), conditions

@@ -41,15 +41,13 @@ async def seed_default_properties(session: AsyncSession, account_id: int) -> Non
     await repository.insert_definitions(session, account_id, DEFAULT_PROPERTIES, standard=True)
 
 
-def _definition(row: PropertyDefinition) -> Definition:
-    return Definition(
-        row.name, row.description, row.type, tuple(row.entries or ()) or None, row.standard
-    )
-
-
 async def definitions_by_name(session: AsyncSession, account_id: int) -> dict[str, Definition]:
-    rows = await repository.list_definitions(session, account_id)
-    return {r.name: _definition(r) for r in rows}
+    return {
+        r.name: Definition(
+            r.name, r.description, r.type, tuple(r.entries or ()) or None, r.standard
+        )
+        for r in await repository.definition_rows(session, account_id)
+    }
 
 
 def to_defined(row: PropertyDefinition) -> DefinedProperty:

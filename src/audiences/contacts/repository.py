@@ -1,15 +1,14 @@
 """All SQL about contacts and their property definitions."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts.models import Contact, PropertyDefinition
-
-_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 
 
 async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[PropertyDefinition]:
@@ -19,6 +18,19 @@ async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[P
         .order_by(PropertyDefinition.property_id)
     )
     return rows.all()
+
+
+_DEFINITION_ROWS = text(
+    """
+    SELECT name, description, type, entries, standard FROM contact_properties
+    WHERE account_id = :account_id ORDER BY property_id
+    """
+)
+
+
+async def definition_rows(session: AsyncSession, account_id: int) -> Sequence[Row[Any]]:
+    """The account's definitions as plain rows (what writes and reads check values by)."""
+    return (await session.execute(_DEFINITION_ROWS, {"account_id": account_id})).all()
 
 
 async def insert_definitions(
@@ -127,17 +139,6 @@ async def get_contact(
     return await session.scalar(query)
 
 
-async def get_contacts(
-    session: AsyncSession, account_id: int, external_ids: list[str], *, for_update: bool = False
-) -> dict[str, Contact]:
-    query = select(Contact).where(
-        Contact.account_id == account_id, Contact.external_id.in_(external_ids)
-    )
-    if for_update:
-        query = query.order_by(Contact.contact_id).with_for_update()
-    return {c.external_id: c for c in (await session.scalars(query)).all()}
-
-
 async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Contact | None:
     """Inserts a contact; None when one with the same externalId appeared meanwhile."""
     statement = (
@@ -152,55 +153,127 @@ async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Conta
     return contact
 
 
-async def insert_contacts(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-    """Inserts the contacts in one statement, in the order given; answers the externalIds
-    inserted (one created meanwhile by another request is left out)."""
+# The contacts a list names that exist, locked in contact order (concurrent lists that share
+# contacts lock them in the same order), as plain rows: what a list reads of them. Read by
+# their keys: the account is a subquery's value, unknown to the planner (as a constant, stale
+# statistics that believe the account nearly empty made it read the account's every contact).
+_LOCK_LISTED = text(
+    """
+    SELECT external_id, contact_id, properties, email_channel, sms_channel, test_group,
+           anonymized_at
+    FROM contacts
+    WHERE account_id = (SELECT CAST(:account_id AS bigint))
+      AND external_id = ANY(CAST(:external_ids AS text[]))
+    ORDER BY contact_id
+    FOR UPDATE
+    """
+)
+
+
+async def lock_listed_contacts(
+    session: AsyncSession, account_id: int, external_ids: list[str]
+) -> dict[str, Row[Any]]:
+    """The contacts of these externalIds that exist, locked, by externalId."""
+    result = await session.execute(
+        _LOCK_LISTED, {"account_id": account_id, "external_ids": external_ids}
+    )
+    return {row.external_id: row for row in result}
+
+
+# New contacts of a list, in one short statement of arrays (psycopg caches its parse; a
+# multi-row VALUES of a list's every value was parsed anew each time), inserted in the order
+# given (externalId order: concurrent writers lock the keys they share in the same order).
+_INSERT_LISTED = text(
+    """
+    INSERT INTO contacts (
+        account_id, external_id, encrypted_id, email, properties, test_group, email_channel,
+        sms_channel
+    )
+    SELECT :account_id, u.external_id, u.encrypted_id, u.email, u.properties, u.test_group,
+           u.email_channel, u.sms_channel
+    FROM unnest(
+        CAST(:external_ids AS text[]), CAST(:encrypted_ids AS text[]), CAST(:emails AS text[]),
+        CAST(:properties AS jsonb[]), CAST(:test_groups AS boolean[]),
+        CAST(:email_channels AS boolean[]), CAST(:sms_channels AS boolean[])
+    ) WITH ORDINALITY AS u(
+        external_id, encrypted_id, email, properties, test_group, email_channel, sms_channel, n
+    )
+    ORDER BY u.n
+    ON CONFLICT (account_id, external_id) DO NOTHING
+    RETURNING external_id
+    """
+)
+
+
+@dataclass(frozen=True)
+class ListedValues:
+    """The columns a contact list writes of one contact (properties as JSON text)."""
+
+    properties: str
+    email: str | None
+    email_channel: bool
+    sms_channel: bool
+    test_group: bool
+
+
+async def insert_listed_contacts(
+    session: AsyncSession, account_id: int, rows: list[tuple[str, str, ListedValues]]
+) -> set[str]:
+    """Inserts (externalId, encryptedId, values) in the order given, in one statement; answers
+    the externalIds inserted (one created meanwhile by another request is left out)."""
     if not rows:
         return set()
-    # A batch of parameters for one cached statement: SQLAlchemy sends it as one multi-row
-    # INSERT (insertmanyvalues) without compiling a statement for each list's size.
-    return set((await session.scalars(_INSERT, rows)).all())
+    params = {
+        "account_id": account_id,
+        "external_ids": [external_id for external_id, _, _ in rows],
+        "encrypted_ids": [encrypted_id for _, encrypted_id, _ in rows],
+        **_columns([values for _, _, values in rows]),
+    }
+    return set((await session.scalars(_INSERT_LISTED, params)).all())
 
 
-_INSERT = (
-    pg_insert(_CONTACTS)
-    .on_conflict_do_nothing(index_elements=["account_id", "external_id"])
-    .returning(_CONTACTS.c.external_id)
+# Existing contacts of a list, in one statement, read by primary key (the account unknown to
+# the planner, as above).
+_UPDATE_LISTED = text(
+    """
+    UPDATE contacts c
+    SET properties = u.properties, email = u.email, email_channel = u.email_channel,
+        sms_channel = u.sms_channel, test_group = u.test_group, changed_at = now()
+    FROM unnest(
+        CAST(:contact_ids AS bigint[]), CAST(:emails AS text[]), CAST(:properties AS jsonb[]),
+        CAST(:test_groups AS boolean[]), CAST(:email_channels AS boolean[]),
+        CAST(:sms_channels AS boolean[])
+    ) AS u(contact_id, email, properties, test_group, email_channel, sms_channel)
+    WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
+      AND c.contact_id = ANY(CAST(:contact_ids AS bigint[]))
+      AND c.contact_id = u.contact_id
+    """
 )
 
 
-_UPDATE = (
-    update(_CONTACTS)
-    .where(
-        _CONTACTS.c.account_id == bindparam("b_account_id"),
-        _CONTACTS.c.contact_id == bindparam("b_contact_id"),
-    )
-    .values(
-        properties=bindparam("b_properties"),
-        email=bindparam("b_email"),
-        email_channel=bindparam("b_email_channel"),
-        sms_channel=bindparam("b_sms_channel"),
-        test_group=bindparam("b_test_group"),
-        changed_at=func.now(),
-    )
-)
-
-
-async def update_contacts(
-    session: AsyncSession, account_id: int, rows: dict[int, dict[str, Any]]
+async def update_listed_contacts(
+    session: AsyncSession, account_id: int, rows: dict[int, ListedValues]
 ) -> None:
-    """Writes the values of each contact (by contact_id), in contact order, in one round trip
-    (psycopg pipelines the batch)."""
+    """Writes the values of each contact (by contact_id), in one statement."""
     if not rows:
         return
-    await session.execute(
-        _UPDATE,
-        [
-            {"b_account_id": account_id, "b_contact_id": contact_id}
-            | {f"b_{name}": value for name, value in values.items()}
-            for contact_id, values in sorted(rows.items())
-        ],
-    )
+    contact_ids = sorted(rows)
+    params = {
+        "account_id": account_id,
+        "contact_ids": contact_ids,
+        **_columns([rows[contact_id] for contact_id in contact_ids]),
+    }
+    await session.execute(_UPDATE_LISTED, params)
+
+
+def _columns(values: list[ListedValues]) -> dict[str, list[Any]]:
+    return {
+        "emails": [v.email for v in values],
+        "properties": [v.properties for v in values],
+        "test_groups": [v.test_group for v in values],
+        "email_channels": [v.email_channel for v in values],
+        "sms_channels": [v.sms_channel for v in values],
+    }
 
 
 # Whether contact `c` can be reached on channel :channel ('EMAIL' or 'SMS') with permission bit

@@ -1,10 +1,12 @@
 """Rules for contacts: property validation, the vendor's update and purge flags, anonymizing."""
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func
+from pydantic_core import to_json
+from sqlalchemy import Row, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import repository
@@ -188,16 +190,22 @@ async def add_contacts(
     definitions = await definitions_by_name(session, account_id)
     ids = sorted({c.external_id for c in request.contacts if c.external_id})
     # One locking read (in contact order: concurrent lists that share contacts lock them in the
-    # same order), then one insert and one batch of updates: a few round trips, not 200.
-    existing = await repository.get_contacts(session, account_id, ids, for_update=True)
-    plan = _ListPlan(account_id, definitions, existing, request.update, request.purge)
+    # same order), then one insert and one update: a few round trips, not 200.
+    existing = await repository.lock_listed_contacts(session, account_id, ids)
+    plan = _ListPlan(definitions, existing, request.update, request.purge)
     # Written in externalId order (a repeated id in request order), answered in request order.
     order = sorted(
         range(len(request.contacts)), key=lambda i: request.contacts[i].external_id or ""
     )
     results = {index: plan.add(request.contacts[index]) for index in order}
-    inserted = await repository.insert_contacts(session, [plan.new[e] for e in sorted(plan.new)])
-    await repository.update_contacts(session, account_id, plan.changed)
+    inserted = await repository.insert_listed_contacts(
+        session,
+        account_id,
+        [(e, plan.new[e][0], _listed(plan.new[e][1])) for e in sorted(plan.new)],
+    )
+    await repository.update_listed_contacts(
+        session, account_id, {c: _listed(values) for c, values in plan.changed.items()}
+    )
     # Created by another request between the read and the insert: written as one at a time.
     for index in order:
         given = request.contacts[index]
@@ -245,25 +253,36 @@ class _Written:
     anonymized_at: None = None
 
 
+def _listed(values: dict[str, Any]) -> repository.ListedValues:
+    return repository.ListedValues(
+        properties=to_json(values["properties"]).decode(),
+        email=values["email"],
+        email_channel=values["email_channel"],
+        sms_channel=values["sms_channel"],
+        test_group=values["test_group"],
+    )
+
+
 @dataclass
 class _ListPlan:
-    """What a contact list writes: new contacts' rows by externalId, existing contacts' values
-    by contact_id, and each contact as the list has left it so far (a repeated id writes over
-    the earlier line, as one request at a time would)."""
+    """What a contact list writes: new contacts' encryptedId and values by externalId,
+    existing contacts' values by contact_id, and each contact as the list has left it so far
+    (a repeated id writes over the earlier line, as one request at a time would)."""
 
-    account_id: int
     definitions: dict[str, Definition]
-    existing: dict[str, Contact]
+    existing: Mapping[str, Row[Any]]
     update: bool
     purge: bool
-    new: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
     written: dict[str, "_Written"] = field(default_factory=dict)
 
     def add(self, given: ContactIn) -> AddContactResponse:
         try:
             external_id = checked_external_id(given.external_id)
-            current = self.written.get(external_id) or self.existing.get(external_id)
+            current: _Written | Row[Any] | None = self.written.get(
+                external_id
+            ) or self.existing.get(external_id)
             if current is not None:
                 if not self.update:
                     raise ContactAlreadyExists()
@@ -273,20 +292,14 @@ class _ListPlan:
         except DomainError as error:
             return _failure(given, error)
         # The loaded row stays untouched: the list's writes are kept beside it.
-        self.written[external_id] = _Written(
-            current.contact_id if current is not None else None, **values
-        )
+        contact_id: int | None = current.contact_id if current is not None else None
+        self.written[external_id] = _Written(contact_id, **values)
         if external_id in self.new:
-            self.new[external_id].update(values)
-        elif current is not None and current.contact_id is not None:
-            self.changed[current.contact_id] = values
+            self.new[external_id][1].update(values)
+        elif contact_id is not None:
+            self.changed[contact_id] = values
         else:
-            self.new[external_id] = {
-                "account_id": self.account_id,
-                "external_id": external_id,
-                "encrypted_id": secrets.token_urlsafe(18),
-                **values,
-            }
+            self.new[external_id] = (secrets.token_urlsafe(18), values)
         return _success(given, current is None)
 
 
