@@ -1,9 +1,9 @@
 """All SQL about contacts and their property definitions."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import Row, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -180,24 +180,30 @@ async def lock_listed_contacts(
     return {row.external_id: row for row in result}
 
 
-# New contacts of a list, in one short statement of arrays (psycopg caches its parse; a
-# multi-row VALUES of a list's every value was parsed anew each time), inserted in the order
-# given (externalId order: concurrent writers lock the keys they share in the same order).
+# A list's contacts are sent as one JSON document (encoded at once, where a text array of
+# JSON values had every value escaped one at a time) to one short statement, whose parse
+# psycopg caches (a multi-row VALUES of the list's every value was parsed anew each time).
+_LISTED = """
+    ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS (
+        contact_id bigint, external_id text, encrypted_id text, email text, properties jsonb,
+        test_group boolean, email_channel boolean, sms_channel boolean
+    )) WITH ORDINALITY AS u(
+        contact_id, external_id, encrypted_id, email, properties, test_group, email_channel,
+        sms_channel, n
+    )
+"""
+
+# New contacts, inserted in the order given (externalId order: concurrent writers lock the
+# keys they share in the same order).
 _INSERT_LISTED = text(
-    """
+    f"""
     INSERT INTO contacts (
         account_id, external_id, encrypted_id, email, properties, test_group, email_channel,
         sms_channel
     )
     SELECT :account_id, u.external_id, u.encrypted_id, u.email, u.properties, u.test_group,
            u.email_channel, u.sms_channel
-    FROM unnest(
-        CAST(:external_ids AS text[]), CAST(:encrypted_ids AS text[]), CAST(:emails AS text[]),
-        CAST(:properties AS jsonb[]), CAST(:test_groups AS boolean[]),
-        CAST(:email_channels AS boolean[]), CAST(:sms_channels AS boolean[])
-    ) WITH ORDINALITY AS u(
-        external_id, encrypted_id, email, properties, test_group, email_channel, sms_channel, n
-    )
+    FROM {_LISTED}
     ORDER BY u.n
     ON CONFLICT (account_id, external_id) DO NOTHING
     RETURNING external_id
@@ -205,45 +211,25 @@ _INSERT_LISTED = text(
 )
 
 
-@dataclass(frozen=True)
-class ListedValues:
-    """The columns a contact list writes of one contact (properties as JSON text)."""
-
-    properties: str
-    email: str | None
-    email_channel: bool
-    sms_channel: bool
-    test_group: bool
-
-
 async def insert_listed_contacts(
-    session: AsyncSession, account_id: int, rows: list[tuple[str, str, ListedValues]]
+    session: AsyncSession, account_id: int, rows: list[dict[str, Any]]
 ) -> set[str]:
-    """Inserts (externalId, encryptedId, values) in the order given, in one statement; answers
-    the externalIds inserted (one created meanwhile by another request is left out)."""
+    """Inserts the contacts (each its external_id, encrypted_id, email, properties, test_group,
+    email_channel and sms_channel) in the order given, in one statement; answers the
+    externalIds inserted (one created meanwhile by another request is left out)."""
     if not rows:
         return set()
-    params = {
-        "account_id": account_id,
-        "external_ids": [external_id for external_id, _, _ in rows],
-        "encrypted_ids": [encrypted_id for _, encrypted_id, _ in rows],
-        **_columns([values for _, _, values in rows]),
-    }
+    params = {"account_id": account_id, "rows": to_json(rows).decode()}
     return set((await session.scalars(_INSERT_LISTED, params)).all())
 
 
-# Existing contacts of a list, in one statement, read by primary key (the account unknown to
-# the planner, as above).
+# Existing contacts, read by primary key (the account unknown to the planner, as above).
 _UPDATE_LISTED = text(
-    """
+    f"""
     UPDATE contacts c
     SET properties = u.properties, email = u.email, email_channel = u.email_channel,
         sms_channel = u.sms_channel, test_group = u.test_group, changed_at = now()
-    FROM unnest(
-        CAST(:contact_ids AS bigint[]), CAST(:emails AS text[]), CAST(:properties AS jsonb[]),
-        CAST(:test_groups AS boolean[]), CAST(:email_channels AS boolean[]),
-        CAST(:sms_channels AS boolean[])
-    ) AS u(contact_id, email, properties, test_group, email_channel, sms_channel)
+    FROM {_LISTED}
     WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
       AND c.contact_id = ANY(CAST(:contact_ids AS bigint[]))
       AND c.contact_id = u.contact_id
@@ -252,28 +238,19 @@ _UPDATE_LISTED = text(
 
 
 async def update_listed_contacts(
-    session: AsyncSession, account_id: int, rows: dict[int, ListedValues]
+    session: AsyncSession, account_id: int, rows: dict[int, dict[str, Any]]
 ) -> None:
-    """Writes the values of each contact (by contact_id), in one statement."""
+    """Writes each contact's values (by contact_id: email, properties, test_group,
+    email_channel and sms_channel), in one statement."""
     if not rows:
         return
     contact_ids = sorted(rows)
     params = {
         "account_id": account_id,
         "contact_ids": contact_ids,
-        **_columns([rows[contact_id] for contact_id in contact_ids]),
+        "rows": to_json([{"contact_id": c, **rows[c]} for c in contact_ids]).decode(),
     }
     await session.execute(_UPDATE_LISTED, params)
-
-
-def _columns(values: list[ListedValues]) -> dict[str, list[Any]]:
-    return {
-        "emails": [v.email for v in values],
-        "properties": [v.properties for v in values],
-        "test_groups": [v.test_group for v in values],
-        "email_channels": [v.email_channel for v in values],
-        "sms_channels": [v.sms_channel for v in values],
-    }
 
 
 # Whether contact `c` can be reached on channel :channel ('EMAIL' or 'SMS') with permission bit

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pydantic_core import to_json
 from sqlalchemy import Row, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -199,13 +198,9 @@ async def add_contacts(
     )
     results = {index: plan.add(request.contacts[index]) for index in order}
     inserted = await repository.insert_listed_contacts(
-        session,
-        account_id,
-        [(e, plan.new[e][0], _listed(plan.new[e][1])) for e in sorted(plan.new)],
+        session, account_id, [plan.new[e] for e in sorted(plan.new)]
     )
-    await repository.update_listed_contacts(
-        session, account_id, {c: _listed(values) for c, values in plan.changed.items()}
-    )
+    await repository.update_listed_contacts(session, account_id, plan.changed)
     # Created by another request between the read and the insert: written as one at a time.
     for index in order:
         given = request.contacts[index]
@@ -253,27 +248,17 @@ class _Written:
     anonymized_at: None = None
 
 
-def _listed(values: dict[str, Any]) -> repository.ListedValues:
-    return repository.ListedValues(
-        properties=to_json(values["properties"]).decode(),
-        email=values["email"],
-        email_channel=values["email_channel"],
-        sms_channel=values["sms_channel"],
-        test_group=values["test_group"],
-    )
-
-
 @dataclass
 class _ListPlan:
-    """What a contact list writes: new contacts' encryptedId and values by externalId,
-    existing contacts' values by contact_id, and each contact as the list has left it so far
-    (a repeated id writes over the earlier line, as one request at a time would)."""
+    """What a contact list writes: new contacts' rows by externalId, existing contacts' values
+    by contact_id, and each contact as the list has left it so far (a repeated id writes over
+    the earlier line, as one request at a time would)."""
 
     definitions: dict[str, Definition]
     existing: Mapping[str, Row[Any]]
     update: bool
     purge: bool
-    new: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    new: dict[str, dict[str, Any]] = field(default_factory=dict)
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
     written: dict[str, "_Written"] = field(default_factory=dict)
 
@@ -295,11 +280,15 @@ class _ListPlan:
         contact_id: int | None = current.contact_id if current is not None else None
         self.written[external_id] = _Written(contact_id, **values)
         if external_id in self.new:
-            self.new[external_id][1].update(values)
+            self.new[external_id].update(values)
         elif contact_id is not None:
             self.changed[contact_id] = values
         else:
-            self.new[external_id] = (secrets.token_urlsafe(18), values)
+            self.new[external_id] = {
+                "external_id": external_id,
+                "encrypted_id": secrets.token_urlsafe(18),
+                **values,
+            }
         return _success(given, current is None)
 
 
