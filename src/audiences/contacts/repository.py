@@ -180,30 +180,43 @@ async def lock_listed_contacts(
     return {row.external_id: row for row in result}
 
 
-# A list's contacts are sent as one JSON document (encoded at once, where a text array of
-# JSON values had every value escaped one at a time) to one short statement, whose parse
-# psycopg caches (a multi-row VALUES of the list's every value was parsed anew each time).
-_LISTED = """
-    ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS (
-        contact_id bigint, external_id text, encrypted_id text, email text, properties jsonb,
-        test_group boolean, email_channel boolean, sms_channel boolean
-    )) WITH ORDINALITY AS u(
-        contact_id, external_id, encrypted_id, email, properties, test_group, email_channel,
-        sms_channel, n
-    )
-"""
+def _listed(rows: str) -> str:
+    """The contacts of the JSON document :<rows>, each with its place in it (n)."""
+    return f"""
+        ROWS FROM (jsonb_to_recordset(CAST(:{rows} AS jsonb)) AS (
+            contact_id bigint, external_id text, encrypted_id text, email text,
+            properties jsonb, test_group boolean, email_channel boolean, sms_channel boolean
+        )) WITH ORDINALITY AS u(
+            contact_id, external_id, encrypted_id, email, properties, test_group,
+            email_channel, sms_channel, n
+        )
+    """
 
-# New contacts, inserted in the order given (externalId order: concurrent writers lock the
-# keys they share in the same order).
-_INSERT_LISTED = text(
+
+# A list's writes in one statement: its existing contacts updated (read by primary key, the
+# account unknown to the planner, as above), its new ones inserted in the order given
+# (externalId order: concurrent writers lock the keys they share in the same order). The
+# contacts are sent as JSON documents, encoded at once (a text array of JSON values had each
+# escaped one at a time), to one short statement whose parse psycopg caches (a multi-row
+# VALUES of every value of the list was parsed anew each time).
+_WRITE_LISTED = text(
     f"""
+    WITH updated AS (
+        UPDATE contacts c
+        SET properties = u.properties, email = u.email, email_channel = u.email_channel,
+            sms_channel = u.sms_channel, test_group = u.test_group, changed_at = now()
+        FROM {_listed("changed")}
+        WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
+          AND c.contact_id = ANY(CAST(:contact_ids AS bigint[]))
+          AND c.contact_id = u.contact_id
+    )
     INSERT INTO contacts (
         account_id, external_id, encrypted_id, email, properties, test_group, email_channel,
         sms_channel
     )
     SELECT :account_id, u.external_id, u.encrypted_id, u.email, u.properties, u.test_group,
            u.email_channel, u.sms_channel
-    FROM {_LISTED}
+    FROM {_listed("new")}
     ORDER BY u.n
     ON CONFLICT (account_id, external_id) DO NOTHING
     RETURNING external_id
@@ -211,46 +224,26 @@ _INSERT_LISTED = text(
 )
 
 
-async def insert_listed_contacts(
-    session: AsyncSession, account_id: int, rows: list[dict[str, Any]]
+async def write_listed_contacts(
+    session: AsyncSession,
+    account_id: int,
+    new: list[dict[str, Any]],
+    changed: dict[int, dict[str, Any]],
 ) -> set[str]:
-    """Inserts the contacts (each its external_id, encrypted_id, email, properties, test_group,
-    email_channel and sms_channel) in the order given, in one statement; answers the
-    externalIds inserted (one created meanwhile by another request is left out)."""
-    if not rows:
+    """Inserts the new contacts (each its external_id, encrypted_id, email, properties,
+    test_group, email_channel and sms_channel) in the order given and writes the values of the
+    changed ones (by contact_id), in one statement; answers the externalIds inserted (one
+    created meanwhile by another request is left out)."""
+    if not new and not changed:
         return set()
-    params = {"account_id": account_id, "rows": to_json(rows).decode()}
-    return set((await session.scalars(_INSERT_LISTED, params)).all())
-
-
-# Existing contacts, read by primary key (the account unknown to the planner, as above).
-_UPDATE_LISTED = text(
-    f"""
-    UPDATE contacts c
-    SET properties = u.properties, email = u.email, email_channel = u.email_channel,
-        sms_channel = u.sms_channel, test_group = u.test_group, changed_at = now()
-    FROM {_LISTED}
-    WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
-      AND c.contact_id = ANY(CAST(:contact_ids AS bigint[]))
-      AND c.contact_id = u.contact_id
-    """
-)
-
-
-async def update_listed_contacts(
-    session: AsyncSession, account_id: int, rows: dict[int, dict[str, Any]]
-) -> None:
-    """Writes each contact's values (by contact_id: email, properties, test_group,
-    email_channel and sms_channel), in one statement."""
-    if not rows:
-        return
-    contact_ids = sorted(rows)
+    contact_ids = sorted(changed)
     params = {
         "account_id": account_id,
         "contact_ids": contact_ids,
-        "rows": to_json([{"contact_id": c, **rows[c]} for c in contact_ids]).decode(),
+        "changed": to_json([{"contact_id": c, **changed[c]} for c in contact_ids]).decode(),
+        "new": to_json(new).decode(),
     }
-    await session.execute(_UPDATE_LISTED, params)
+    return set((await session.scalars(_WRITE_LISTED, params)).all())
 
 
 # Whether contact `c` can be reached on channel :channel ('EMAIL' or 'SMS') with permission bit

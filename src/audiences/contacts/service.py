@@ -189,7 +189,7 @@ async def add_contacts(
     definitions = await definitions_by_name(session, account_id)
     ids = sorted({c.external_id for c in request.contacts if c.external_id})
     # One locking read (in contact order: concurrent lists that share contacts lock them in the
-    # same order), then one insert and one update: a few round trips, not 200.
+    # same order), then one statement that inserts and updates: a few round trips, not 200.
     existing = await repository.lock_listed_contacts(session, account_id, ids)
     plan = _ListPlan(definitions, existing, request.update, request.purge)
     # Written in externalId order (a repeated id in request order), answered in request order.
@@ -197,10 +197,9 @@ async def add_contacts(
         range(len(request.contacts)), key=lambda i: request.contacts[i].external_id or ""
     )
     results = {index: plan.add(request.contacts[index]) for index in order}
-    inserted = await repository.insert_listed_contacts(
-        session, account_id, [plan.new[e] for e in sorted(plan.new)]
+    inserted = await repository.write_listed_contacts(
+        session, account_id, [plan.new[e] for e in sorted(plan.new)], plan.changed
     )
-    await repository.update_listed_contacts(session, account_id, plan.changed)
     # Created by another request between the read and the insert: written as one at a time.
     for index in order:
         given = request.contacts[index]
