@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts.models import Contact, PropertyDefinition
+from audiences.core.db import HotStatement, run_together
 
 
 async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[PropertyDefinition]:
@@ -20,17 +21,15 @@ async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[P
     return rows.all()
 
 
-_DEFINITION_ROWS = text(
-    """
+_DEFINITIONS = """
     SELECT name, description, type, entries, standard FROM contact_properties
     WHERE account_id = :account_id ORDER BY property_id
-    """
-)
+"""
 
 
 async def definition_rows(session: AsyncSession, account_id: int) -> Sequence[Row[Any]]:
     """The account's definitions as plain rows (what writes and reads check values by)."""
-    return (await session.execute(_DEFINITION_ROWS, {"account_id": account_id})).all()
+    return (await session.execute(text(_DEFINITIONS), {"account_id": account_id})).all()
 
 
 async def insert_definitions(
@@ -157,7 +156,7 @@ async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Conta
 # contacts lock them in the same order), as plain rows: what a list reads of them. Read by
 # their keys: the account is a subquery's value, unknown to the planner (as a constant, stale
 # statistics that believe the account nearly empty made it read the account's every contact).
-_LOCK_LISTED = text(
+LOCK_LISTED = HotStatement(
     """
     SELECT external_id, contact_id, properties, email_channel, sms_channel, test_group,
            anonymized_at
@@ -168,16 +167,20 @@ _LOCK_LISTED = text(
     FOR UPDATE
     """
 )
+_HOT_DEFINITIONS = HotStatement(_DEFINITIONS)
 
 
 async def lock_listed_contacts(
     session: AsyncSession, account_id: int, external_ids: list[str]
-) -> dict[str, Row[Any]]:
-    """The contacts of these externalIds that exist, locked, by externalId."""
-    result = await session.execute(
-        _LOCK_LISTED, {"account_id": account_id, "external_ids": external_ids}
+) -> tuple[list[Any], dict[str, Any]]:
+    """The account's definitions (as `definition_rows`) and the contacts of these externalIds
+    that exist, locked, by externalId: read in one round trip."""
+    definitions, contacts = await run_together(
+        session,
+        (_HOT_DEFINITIONS, {"account_id": account_id}),
+        (LOCK_LISTED, {"account_id": account_id, "external_ids": external_ids}),
     )
-    return {row.external_id: row for row in result}
+    return definitions, {row.external_id: row for row in contacts}
 
 
 def _listed(rows: str) -> str:

@@ -5,10 +5,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Row, func
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import repository
+from audiences.contacts.definitions import by_name as definitions_by_rows
 from audiences.contacts.definitions import definitions_by_name
 from audiences.contacts.errors import (
     ContactAlreadyExists,
@@ -186,11 +187,12 @@ async def add_contacts(
         raise TooManyContacts()
     if any(not c.external_id for c in request.contacts):
         raise ContactWithoutId()
-    definitions = await definitions_by_name(session, account_id)
     ids = sorted({c.external_id for c in request.contacts if c.external_id})
-    # One locking read (in contact order: concurrent lists that share contacts lock them in the
-    # same order), then one statement that inserts and updates: a few round trips, not 200.
-    existing = await repository.lock_listed_contacts(session, account_id, ids)
+    # The definitions and one locking read (in contact order: concurrent lists that share
+    # contacts lock them in the same order) in one round trip, then one statement that inserts
+    # and updates: a few round trips, not 200.
+    rows, existing = await repository.lock_listed_contacts(session, account_id, ids)
+    definitions = definitions_by_rows(rows)
     plan = _ListPlan(definitions, existing, request.update, request.purge)
     # Written in externalId order (a repeated id in request order), answered in request order.
     order = sorted(
@@ -254,7 +256,7 @@ class _ListPlan:
     the earlier line, as one request at a time would)."""
 
     definitions: dict[str, Definition]
-    existing: Mapping[str, Row[Any]]
+    existing: Mapping[str, Any]
     update: bool
     purge: bool
     new: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -264,9 +266,7 @@ class _ListPlan:
     def add(self, given: ContactIn) -> AddContactResponse:
         try:
             external_id = checked_external_id(given.external_id)
-            current: _Written | Row[Any] | None = self.written.get(
-                external_id
-            ) or self.existing.get(external_id)
+            current: Any = self.written.get(external_id) or self.existing.get(external_id)
             if current is not None:
                 if not self.update:
                     raise ContactAlreadyExists()

@@ -350,6 +350,34 @@ class HotStatement:
             ) from exc
 
 
+async def run_together(
+    session: AsyncSession, *statements: tuple[HotStatement, dict[str, Any]]
+) -> list[list[Any]]:
+    """The rows of each statement (attributes by column name), the statements sent together in
+    one round trip (a psycopg pipeline; a transaction's BEGIN travels with them) on the
+    session's connection, in its transaction. Errors are SQLAlchemy's, as everywhere else, and
+    a connection found broken is invalidated."""
+    connection = await session.connection()
+    driver = await _driver_of(connection)
+    cursors = [driver.cursor(row_factory=namedtuple_row) for _ in statements]
+    try:
+        async with driver.pipeline():
+            for cursor, (statement, params) in zip(cursors, statements, strict=True):
+                await cursor.execute(statement.pyformat, params)
+        return [await cursor.fetchall() for cursor in cursors]
+    except psycopg.Error as exc:
+        broken = driver.broken or driver.closed
+        if broken:
+            await connection.invalidate(exc)
+        raise DBAPIError.instance(
+            ";\n".join(statement.sql for statement, _ in statements),
+            [params for _, params in statements],
+            exc,
+            psycopg.Error,
+            connection_invalidated=broken,
+        ) from exc
+
+
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed
 # commit can never be answered with a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
