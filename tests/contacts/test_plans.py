@@ -125,14 +125,14 @@ class TestImportPlans:
         # every contact (which stale statistics believe nearly empty). Both statements run on
         # the driver connection: their plans are read here, on the same statistics.
         ids = sorted(c["externalId"] for c in contacts)
-        params = {"account_id": tenant.account_id, "external_ids": ids}
+        params = {"account_id": tenant.account_id, "external_ids": json.dumps(ids)}
         locking = await explain(session, repository.LOCK_LISTED.sql, params)
         stored = await session.scalars(
             text(
                 "SELECT contact_id FROM contacts"
                 " WHERE account_id = :account_id AND external_id = ANY(:external_ids)"
             ),
-            {**params, "external_ids": [c["externalId"] for c in contacts[:50]]},
+            {"account_id": tenant.account_id, "external_ids": ids[:50]},
         )
         values = {"email": None, "test_group": False, "email_channel": True, "sms_channel": False}
         changed = [{"contact_id": i, "properties": {"firstName": "Ann"}, **values} for i in stored]
@@ -146,7 +146,7 @@ class TestImportPlans:
             repository.WRITE_LISTED.sql,
             {
                 "account_id": tenant.account_id,
-                "contact_ids": [c["contact_id"] for c in changed],
+                "contact_ids": json.dumps([c["contact_id"] for c in changed]),
                 "changed": json.dumps(changed),
                 "new": json.dumps(new),
             },

@@ -152,17 +152,23 @@ async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Conta
     return contact
 
 
+def _json_array(name: str, kind: str) -> str:
+    """An array of the values of the JSON array :<name> (psycopg escapes a list's every item
+    one at a time; JSON is encoded at once)."""
+    return f"ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(:{name} AS jsonb)) AS {kind}))"
+
+
 # The contacts a list names that exist, locked in contact order (concurrent lists that share
 # contacts lock them in the same order), as plain rows: what a list reads of them. Read by
 # their keys: the account is a subquery's value, unknown to the planner (as a constant, stale
 # statistics that believe the account nearly empty made it read the account's every contact).
 LOCK_LISTED = HotStatement(
-    """
+    f"""
     SELECT external_id, contact_id, properties, email_channel, sms_channel, test_group,
            anonymized_at
     FROM contacts
     WHERE account_id = (SELECT CAST(:account_id AS bigint))
-      AND external_id = ANY(CAST(:external_ids AS text[]))
+      AND external_id = ANY({_json_array("external_ids", "text")})
     ORDER BY contact_id
     FOR UPDATE
     """
@@ -178,7 +184,7 @@ async def lock_listed_contacts(
     definitions, contacts = await run_together(
         session,
         (_HOT_DEFINITIONS, {"account_id": account_id}),
-        (LOCK_LISTED, {"account_id": account_id, "external_ids": external_ids}),
+        (LOCK_LISTED, {"account_id": account_id, "external_ids": to_json(external_ids).decode()}),
     )
     return definitions, {row.external_id: row for row in contacts}
 
@@ -211,7 +217,7 @@ WRITE_LISTED = HotStatement(
             sms_channel = u.sms_channel, test_group = u.test_group, changed_at = now()
         FROM {_listed("changed")}
         WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
-          AND c.contact_id = ANY(CAST(:contact_ids AS bigint[]))
+          AND c.contact_id = ANY({_json_array("contact_ids", "bigint")})
           AND c.contact_id = u.contact_id
     )
     INSERT INTO contacts (
@@ -243,7 +249,7 @@ async def write_listed_contacts(
     contact_ids = sorted(changed)
     params = {
         "account_id": account_id,
-        "contact_ids": contact_ids,
+        "contact_ids": to_json(contact_ids).decode(),
         "changed": to_json([{"contact_id": c, **changed[c]} for c in contact_ids]).decode(),
         "new": to_json(new).decode(),
     }
