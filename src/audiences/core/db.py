@@ -356,10 +356,10 @@ async def run_together(
     session: AsyncSession, *statements: tuple[HotStatement, dict[str, Any]]
 ) -> list[list[Any]]:
     """The rows of each statement (attributes by column name, JSON values parsed by
-    pydantic-core), the statements sent together in one round trip (a psycopg pipeline; a
-    transaction's BEGIN travels with them) on the session's connection, in its transaction.
-    Errors are SQLAlchemy's, as everywhere else, and a connection found broken is
-    invalidated."""
+    pydantic-core), run on the session's connection, in its transaction: several are sent
+    together in one round trip (a psycopg pipeline; a transaction's BEGIN travels with them),
+    one alone as it is. Errors are SQLAlchemy's, as everywhere else, and a connection found
+    broken is invalidated."""
     connection = await session.connection()
     driver = await _driver_of(connection)
     cursors = [driver.cursor(row_factory=namedtuple_row) for _ in statements]
