@@ -1,7 +1,12 @@
 """The vendor's /contact calls that audience membership needs."""
 
-import pytest
+from typing import Any
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.contacts import repository
 from tests.conftest import Tenant
 from tests.factories import make_contact
 
@@ -284,6 +289,49 @@ class TestAddContacts:
             f"{base}/contact/list", json={"contacts": [{"externalId": "n2"}, {"externalId": "n2"}]}
         )
         assert [item["code"] for item in response.json()] == ["OK", "CONTACT_ALREADY_EXISTS"]
+
+    @pytest.mark.parametrize("update", [True, False])
+    async def test_a_contact_created_between_the_read_and_the_write_is_written_as_existing(
+        self, tenant: Tenant, base: str, monkeypatch: pytest.MonkeyPatch, update: bool
+    ):
+        read = repository.lock_listed_contacts
+
+        async def read_then_create(
+            session: AsyncSession, account_id: int, ids: list[str]
+        ) -> tuple[list[Any], dict[str, Any]]:
+            found = await read(session, account_id, ids)
+            # Another request creates "b" now (as it would, committed, before our insert).
+            await session.execute(
+                text(
+                    "INSERT INTO contacts (account_id, external_id, encrypted_id, properties)"
+                    " VALUES (:account_id, 'b', 'other', '{\"lastName\": \"Smith\"}')"
+                ),
+                {"account_id": account_id},
+            )
+            return found
+
+        monkeypatch.setattr(repository, "lock_listed_contacts", read_then_create)
+        contacts = [
+            {"externalId": "b", "properties": {"firstName": "Bo"}},
+            {"externalId": "a", "properties": {"firstName": "Ann"}},
+        ]
+        response = await tenant.client.post(
+            f"{base}/contact/list", json={"update": update, "contacts": contacts}
+        )
+        assert response.status_code == 200, response.text
+        expected = (
+            {"code": "OK", "message": "Contact updated"}
+            if update
+            else {"code": "CONTACT_ALREADY_EXISTS", "message": "Contact already exists"}
+        )
+        assert response.json() == [
+            {"externalId": "b", **expected},
+            {"externalId": "a", "code": "OK", "message": "Contact added"},
+        ]
+        b = (await tenant.client.get(f"{base}/contact/b")).json()
+        assert b["encryptedId"] == "other"
+        assert b["properties"]["lastName"] == "Smith"
+        assert b["properties"].get("firstName") == ("Bo" if update else None)
 
     async def test_an_anonymized_contact_is_left_alone(self, tenant: Tenant, base: str):
         await make_contact(tenant.client, "gone", base=base, firstName="Ann")

@@ -2,6 +2,7 @@
 with (kept, though their descriptions and a set's entries may change), and the ones the account
 defines itself (added, changed, removed with their values)."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,15 +42,18 @@ async def seed_default_properties(session: AsyncSession, account_id: int) -> Non
     await repository.insert_definitions(session, account_id, DEFAULT_PROPERTIES, standard=True)
 
 
-def _definition(row: PropertyDefinition) -> Definition:
-    return Definition(
-        row.name, row.description, row.type, tuple(row.entries or ()) or None, row.standard
-    )
+def by_name(rows: Iterable[Any]) -> dict[str, Definition]:
+    """Definitions by name, of rows as `repository.definition_rows` reads them."""
+    return {
+        r.name: Definition(
+            r.name, r.description, r.type, tuple(r.entries or ()) or None, r.standard
+        )
+        for r in rows
+    }
 
 
 async def definitions_by_name(session: AsyncSession, account_id: int) -> dict[str, Definition]:
-    rows = await repository.list_definitions(session, account_id)
-    return {r.name: _definition(r) for r in rows}
+    return by_name(await repository.definition_rows(session, account_id))
 
 
 def to_defined(row: PropertyDefinition) -> DefinedProperty:

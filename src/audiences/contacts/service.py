@@ -1,6 +1,8 @@
 """Rules for contacts: property validation, the vendor's update and purge flags, anonymizing."""
 
+import base64
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -8,6 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import repository
+from audiences.contacts.definitions import by_name as definitions_by_rows
 from audiences.contacts.definitions import definitions_by_name
 from audiences.contacts.errors import (
     ContactAlreadyExists,
@@ -185,25 +188,38 @@ async def add_contacts(
         raise TooManyContacts()
     if any(not c.external_id for c in request.contacts):
         raise ContactWithoutId()
-    definitions = await definitions_by_name(session, account_id)
     ids = sorted({c.external_id for c in request.contacts if c.external_id})
-    # One locking read (in contact order: concurrent lists that share contacts lock them in the
-    # same order), then one insert and one batch of updates: a few round trips, not 200.
-    existing = await repository.get_contacts(session, account_id, ids, for_update=True)
-    plan = _ListPlan(account_id, definitions, existing, request.update, request.purge)
+    # The definitions and one locking read (in contact order: concurrent lists that share
+    # contacts lock them in the same order) in one round trip, then one statement that inserts
+    # and updates: a few round trips, not 200.
+    rows, existing = await repository.lock_listed_contacts(session, account_id, ids)
+    definitions = definitions_by_rows(rows)
+    plan = _ListPlan(definitions, existing, request.update, request.purge)
     # Written in externalId order (a repeated id in request order), answered in request order.
     order = sorted(
         range(len(request.contacts)), key=lambda i: request.contacts[i].external_id or ""
     )
     results = {index: plan.add(request.contacts[index]) for index in order}
-    inserted = await repository.insert_contacts(session, [plan.new[e] for e in sorted(plan.new)])
-    await repository.update_contacts(session, account_id, plan.changed)
+    new = [plan.new[e] for e in sorted(plan.new)]
+    for row, encrypted_id in zip(new, _encrypted_ids(len(new)), strict=True):
+        row["encrypted_id"] = encrypted_id
+    inserted = await repository.write_listed_contacts(session, account_id, new, plan.changed)
     # Created by another request between the read and the insert: written as one at a time.
     for index in order:
         given = request.contacts[index]
         if given.external_id in plan.new and given.external_id not in inserted:
             results[index] = await _write_one(session, account_id, definitions, given, request)
     return [results[i] for i in range(len(request.contacts))]
+
+
+def _encrypted_ids(count: int) -> list[str]:
+    """`count` values as secrets.token_urlsafe(18) makes them (18 random bytes, 24 characters of
+    URL-safe base64), from one read of the system's randomness instead of one each."""
+    randomness = secrets.token_bytes(18 * count)
+    return [
+        base64.urlsafe_b64encode(randomness[start : start + 18]).decode("ascii")
+        for start in range(0, 18 * count, 18)
+    ]
 
 
 def _failure(given: ContactIn, error: DomainError) -> AddContactResponse:
@@ -251,9 +267,8 @@ class _ListPlan:
     by contact_id, and each contact as the list has left it so far (a repeated id writes over
     the earlier line, as one request at a time would)."""
 
-    account_id: int
     definitions: dict[str, Definition]
-    existing: dict[str, Contact]
+    existing: Mapping[str, Any]
     update: bool
     purge: bool
     new: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -263,7 +278,7 @@ class _ListPlan:
     def add(self, given: ContactIn) -> AddContactResponse:
         try:
             external_id = checked_external_id(given.external_id)
-            current = self.written.get(external_id) or self.existing.get(external_id)
+            current: Any = self.written.get(external_id) or self.existing.get(external_id)
             if current is not None:
                 if not self.update:
                     raise ContactAlreadyExists()
@@ -273,20 +288,14 @@ class _ListPlan:
         except DomainError as error:
             return _failure(given, error)
         # The loaded row stays untouched: the list's writes are kept beside it.
-        self.written[external_id] = _Written(
-            current.contact_id if current is not None else None, **values
-        )
+        contact_id: int | None = current.contact_id if current is not None else None
+        self.written[external_id] = _Written(contact_id, **values)
         if external_id in self.new:
             self.new[external_id].update(values)
-        elif current is not None and current.contact_id is not None:
-            self.changed[current.contact_id] = values
+        elif contact_id is not None:
+            self.changed[contact_id] = values
         else:
-            self.new[external_id] = {
-                "account_id": self.account_id,
-                "external_id": external_id,
-                "encrypted_id": secrets.token_urlsafe(18),
-                **values,
-            }
+            self.new[external_id] = {"external_id": external_id, **values}
         return _success(given, current is None)
 
 

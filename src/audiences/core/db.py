@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import Depends, Request
 from psycopg.rows import namedtuple_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
+from pydantic_core import from_json
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -348,6 +350,41 @@ class HotStatement:
             raise DBAPIError.instance(
                 self.sql, params, exc, psycopg.Error, connection_invalidated=broken
             ) from exc
+
+
+async def run_together(
+    session: AsyncSession, *statements: tuple[HotStatement, dict[str, Any]]
+) -> list[list[Any]]:
+    """The rows of each statement (attributes by column name, JSON values parsed by
+    pydantic-core), run on the session's connection, in its transaction: several are sent
+    together in one round trip (a psycopg pipeline; a transaction's BEGIN travels with them),
+    one alone as it is. Errors are SQLAlchemy's, as everywhere else, and a connection found
+    broken is invalidated."""
+    connection = await session.connection()
+    driver = await _driver_of(connection)
+    cursors = [driver.cursor(row_factory=namedtuple_row) for _ in statements]
+    for cursor in cursors:
+        set_json_loads(from_json, cursor)
+    try:
+        if len(statements) == 1:
+            (statement, params), (cursor,) = statements[0], cursors
+            await cursor.execute(statement.pyformat, params)
+        else:
+            async with driver.pipeline():
+                for cursor, (statement, params) in zip(cursors, statements, strict=True):
+                    await cursor.execute(statement.pyformat, params)
+        return [await cursor.fetchall() for cursor in cursors]
+    except psycopg.Error as exc:
+        broken = driver.broken or driver.closed
+        if broken:
+            await connection.invalidate(exc)
+        raise DBAPIError.instance(
+            ";\n".join(statement.sql for statement, _ in statements),
+            [params for _, params in statements],
+            exc,
+            psycopg.Error,
+            connection_invalidated=broken,
+        ) from exc
 
 
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed
