@@ -15,6 +15,7 @@ from audiences.contacts.values import (
     PropertyValueError,
     ValueNormalizer,
     _plain_email,
+    bits_value,
     normalize_email,
     normalize_value,
     readable,
@@ -274,6 +275,35 @@ class TestValueNormalizer:
         normalize = ValueNormalizer()
         assert normalize(DEFINITIONS["city"], "1234 ab") == "1234 ab"
         assert normalize(DEFINITIONS["postalCode"], "1234 ab") == "1234 AB"
+
+    def test_a_set_given_again_is_answered_as_first_checked(self) -> None:
+        normalize = ValueNormalizer()
+        permissions = DEFINITIONS["permissions"]
+        given = [{"enabled": False, "bit": 3}, {"bit": 1}]
+        expected = [{"bit": 1, "enabled": True}, {"bit": 3, "enabled": False}]
+        assert normalize(permissions, given) == expected
+        assert normalize(permissions, [{"bit": 1}, {"enabled": False, "bit": 3}]) == expected
+        assert normalize(permissions, given) == expected
+        for _ in range(2):
+            with pytest.raises(PropertyValueError, match="bit 9"):
+                normalize(permissions, [{"bit": 9}])
+
+    def test_a_csv_set_cell_lists_its_bits(self) -> None:
+        permissions = DEFINITIONS["permissions"]
+        enabled = [{"bit": 1, "enabled": True}, {"bit": 3, "enabled": True}]
+        assert bits_value(permissions, " 3; 1 ") == enabled
+        assert bits_value(permissions, "1,3") == enabled
+        assert bits_value(permissions, ";") == []
+        for cell in ("1;x", "²", "1" * 11):
+            with pytest.raises(PropertyValueError, match="lists bits such as 1;3"):
+                bits_value(permissions, cell)
+        with pytest.raises(PropertyValueError, match="bit 9"):
+            bits_value(permissions, "9")
+        assert ValueNormalizer(csv=True)(permissions, "3;1") == enabled
+
+    def test_a_set_given_as_text_outside_csv_is_refused(self) -> None:
+        with pytest.raises(PropertyValueError, match="must be a list"):
+            ValueNormalizer()(DEFINITIONS["permissions"], "1;3")
 
     def test_the_memory_is_bounded(self) -> None:
         normalize = ValueNormalizer()

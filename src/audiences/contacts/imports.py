@@ -4,7 +4,7 @@ upserted in one statement of the request's transaction."""
 import csv
 import json
 import re
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -15,7 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts import bulk_repository
-from audiences.contacts.properties import SET, Definition
+from audiences.contacts.properties import Definition
 from audiences.contacts.schemas import Channel, ContactIn, ImportError, ImportReport
 from audiences.contacts.values import PropertyValueError, ValueNormalizer
 from audiences.core.db import driver_connection
@@ -229,7 +229,9 @@ class _NdjsonUpload:
             return LineError("ERROR", message)
 
 
-def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) -> _CsvContact:
+def _csv_contact(header: list[str], values: list[str]) -> _CsvContact:
+    """A record's contact, each property as its cell says it (a set's cell lists its bits,
+    read by the import's ValueNormalizer)."""
     if len(values) != len(header):
         raise LineError("ERROR", f"expected {len(header)} columns, found {len(values)}")
     properties: dict[str, Any] = {}
@@ -242,13 +244,6 @@ def _csv_contact(header: list[str], values: list[str], sets: Collection[str]) ->
             continue
         elif name == "testGroup":
             test_group = value.strip().lower() in ("true", "1", "yes")
-        elif name in sets:
-            bits = [b for b in value.replace(",", ";").split(";") if b.strip()]
-            if not all(b.strip().isdecimal() and len(b.strip()) <= 10 for b in bits):
-                raise LineError(
-                    "PROPERTY_INVALID", f"Property is invalid: {name} lists bits such as 1;3"
-                )
-            properties[name] = [{"bit": int(b), "enabled": True} for b in bits]
         else:
             properties[name] = value
     return _CsvContact(external_id, properties, test_group)
@@ -320,7 +315,6 @@ _TOO_LARGE = LineError(
 class _CsvUpload:
     body: AsyncIterator[bytes]
     max_lines: int
-    sets: Collection[str]
     header: list[str] = field(default_factory=list)
 
     async def batches(self) -> AsyncIterator[Sequence[tuple[int, str | None]]]:
@@ -342,7 +336,7 @@ class _CsvUpload:
             values = _csv_values(record)
             if not "".join(values).strip():
                 return None
-            return _csv_contact(self.header, values, self.sets)
+            return _csv_contact(self.header, values)
         except LineError as exc:
             return exc
 
@@ -364,9 +358,9 @@ async def import_contacts(
     upload: _Upload = (
         _NdjsonUpload(body, max_lines)
         if fmt is UploadFormat.NDJSON
-        else _CsvUpload(body, max_lines, {n for n, d in definitions.items() if d.type == SET})
+        else _CsvUpload(body, max_lines)
     )
-    normalize = ValueNormalizer()
+    normalize = ValueNormalizer(csv=fmt is UploadFormat.CSV)
     connection = await driver_connection(session)
     await bulk_repository.create_staging(connection)
     errors: list[ImportError] = []

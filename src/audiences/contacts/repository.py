@@ -158,8 +158,10 @@ def _json_array(name: str, kind: str) -> str:
     return f"ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(:{name} AS jsonb)) AS {kind}))"
 
 
-# The contacts a list names that exist, locked in contact order (concurrent lists that share
-# contacts lock them in the same order), as plain rows: what a list reads of them. Read by
+# The contacts a list names that exist, locked as every writer of several contacts locks them
+# (in externalId order byte by byte, as bulk_repository's import does, with the lock the update
+# itself takes: two writers that share contacts wait for each other instead of deadlocking),
+# as plain rows: what a list reads of them. Read by
 # their keys: the account is a subquery's value, unknown to the planner (as a constant, stale
 # statistics that believe the account nearly empty made it read the account's every contact).
 LOCK_LISTED = HotStatement(
@@ -169,8 +171,8 @@ LOCK_LISTED = HotStatement(
     FROM contacts
     WHERE account_id = (SELECT CAST(:account_id AS bigint))
       AND external_id = ANY({_json_array("external_ids", "text")})
-    ORDER BY contact_id
-    FOR UPDATE
+    ORDER BY external_id COLLATE "C"
+    FOR NO KEY UPDATE
     """
 )
 _HOT_DEFINITIONS = HotStatement(_DEFINITIONS)

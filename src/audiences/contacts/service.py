@@ -189,7 +189,7 @@ async def add_contacts(
     if any(not c.external_id for c in request.contacts):
         raise ContactWithoutId()
     ids = sorted({c.external_id for c in request.contacts if c.external_id})
-    # The definitions and one locking read (in contact order: concurrent lists that share
+    # The definitions and one locking read (in externalId order: concurrent writers that share
     # contacts lock them in the same order) in one round trip, then one statement that inserts
     # and updates: a few round trips, not 200.
     rows, existing = await repository.lock_listed_contacts(session, account_id, ids)

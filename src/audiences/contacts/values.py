@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from pydantic_core import to_json
 
 from audiences.contacts.properties import SET, Definition
 from audiences.core.timeutil import from_epoch_ms
@@ -211,25 +212,44 @@ def normalize_value(definition: Definition, value: Any) -> Any:
     return _text(name, kind, value)
 
 
-# How many distinct text values a bulk write remembers the stored form of.
+def bits_value(definition: Definition, text: str) -> list[dict[str, Any]]:
+    """A set as a CSV cell gives it: its enabled bits, such as 1;3 (or 1,3)."""
+    bits = [b.strip() for b in text.replace(",", ";").split(";") if b.strip()]
+    if not all(b.isdecimal() and len(b) <= 10 for b in bits):
+        raise PropertyValueError(definition.name, "lists bits such as 1;3")
+    return _set_value(definition, [{"bit": int(b), "enabled": True} for b in bits])
+
+
+# How many distinct values a bulk write remembers the stored form of.
 MEMO_SIZE = 16384
 
 
 class ValueNormalizer:
-    """normalize_value for a bulk write: the stored form of a text value seen before (a city,
-    a gender, a country, a first name) is answered from memory. E-mail addresses, nearly all
-    distinct, are not remembered."""
+    """normalize_value for a bulk write: the stored form of a value seen before (a city, a
+    gender, a country, a first name, a set's entries) is answered from memory, the same object
+    each time (so it is not to be changed). E-mail addresses, nearly all distinct, are not
+    remembered. For CSV, a set's cell lists its enabled bits (bits_value)."""
 
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, str], Any] = {}
+    def __init__(self, *, csv: bool = False) -> None:
+        self._csv = csv
+        self._memo: dict[tuple[str, str | bytes], Any] = {}
 
     def __call__(self, definition: Definition, value: Any) -> Any:
-        if type(value) is not str or definition.type == "email":
+        kind = type(value)
+        if kind is str:
+            if definition.type == "email":
+                return normalize_email(value, definition.name)
+            key: tuple[str, str | bytes] = (definition.name, value)
+        elif kind is list:
+            key = (definition.name, to_json(value))
+        else:
             return normalize_value(definition, value)
-        key = (definition.name, value)
         stored = self._memo.get(key)
         if stored is None:
-            stored = normalize_value(definition, value)
+            if self._csv and definition.type == SET and kind is str:
+                stored = bits_value(definition, value)
+            else:
+                stored = normalize_value(definition, value)
             if len(self._memo) < MEMO_SIZE:
                 self._memo[key] = stored
         return stored
