@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 from pydantic_core import from_json
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -325,6 +325,22 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
     return await _driver_of(await session.connection())
 
 
+async def _as_sqlalchemy_error(
+    connection: AsyncConnection,
+    driver: psycopg.AsyncConnection[Any],
+    exc: psycopg.Error,
+    sql: str,
+    params: Any,
+) -> StatementError:
+    """A driver error of a statement run on the driver connection, as SQLAlchemy would have
+    raised it (so the app translates it as any other); a connection found broken is
+    invalidated, not returned to the pool."""
+    broken = driver.broken or driver.closed
+    if broken:
+        await connection.invalidate(exc)
+    return DBAPIError.instance(sql, params, exc, psycopg.Error, connection_invalidated=broken)
+
+
 class HotStatement:
     """A statement of the hottest paths (every request's credential look-up, the membership
     check), run on the driver connection: SQLAlchemy's execution path costs several times the
@@ -344,12 +360,7 @@ class HotStatement:
             await cursor.execute(self.pyformat, params)
             return await cursor.fetchone()
         except psycopg.Error as exc:
-            broken = driver.broken or driver.closed
-            if broken:
-                await connection.invalidate(exc)
-            raise DBAPIError.instance(
-                self.sql, params, exc, psycopg.Error, connection_invalidated=broken
-            ) from exc
+            raise await _as_sqlalchemy_error(connection, driver, exc, self.sql, params) from exc
 
 
 async def run_together(
@@ -375,16 +386,9 @@ async def run_together(
                     await cursor.execute(statement.pyformat, params)
         return [await cursor.fetchall() for cursor in cursors]
     except psycopg.Error as exc:
-        broken = driver.broken or driver.closed
-        if broken:
-            await connection.invalidate(exc)
-        raise DBAPIError.instance(
-            ";\n".join(statement.sql for statement, _ in statements),
-            [params for _, params in statements],
-            exc,
-            psycopg.Error,
-            connection_invalidated=broken,
-        ) from exc
+        sql = ";\n".join(statement.sql for statement, _ in statements)
+        batch = [params for _, params in statements]
+        raise await _as_sqlalchemy_error(connection, driver, exc, sql, batch) from exc
 
 
 # scope="function": the exit code (the commit) runs before the response is sent, so a failed
