@@ -55,6 +55,9 @@ KEY, SECRET = "bench-key", "bench-secret-" + secrets.token_hex(8)
 CHUNK = 256 * 1024
 # One load-generator thread: on a 2-core machine every cycle wrk spends is taken from the server.
 WRK_THREADS = 1
+# Requests signed in advance a second of wrk: above what 2 cores answer (about 2,500), and wrk
+# stops on running out of them.
+WRK_RATE_CEILING = 6_000
 PROPERTIES = '{"email": "EXT@example.com", "permissions": [{"bit": 1, "enabled": true}]}'
 ADDED_AT = """to_char(m.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
@@ -541,7 +544,6 @@ class Bench:
     def wrk(self, label: str, path_of: Callable[[int], str], seconds: int) -> tuple[float, float]:
         client = Client(KEY, client_secret=SECRET, signature_method="HMAC-SHA1")
         host = self.server.url.removeprefix("http://")
-        # Above what 2 cores answer (about 2,500 a second); wrk stops on running out.
         count = WRK_RATE_CEILING * seconds
         with tempfile.TemporaryDirectory() as folder:
             requests_file = Path(folder) / "requests.txt"
@@ -582,7 +584,6 @@ class Bench:
         return rps, p99
 
 
-WRK_RATE_CEILING = 6_000
 WRK_SCRIPT = """
 local requests = {}
 for line in io.lines("REQUESTS") do
