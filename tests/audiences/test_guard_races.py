@@ -5,6 +5,7 @@ own, through the whole app (its real per-request transactions), many times each.
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,16 +32,30 @@ def client(committed: Committed) -> httpx.AsyncClient:
 FUTURE_MOMENT = datetime(2099, 1, 1, tzinfo=UTC)
 
 
-async def jittered(call: Awaitable[httpx.Response]) -> httpx.Response:
-    await asyncio.sleep(random.random() * 0.015)
+async def delayed(call: Awaitable[httpx.Response], seconds: float) -> httpx.Response:
+    await asyncio.sleep(seconds)
     return await call
 
 
 async def race(
-    client: httpx.AsyncClient, audience: str, reference: Callable[[], Awaitable[httpx.Response]]
+    client: httpx.AsyncClient,
+    audience: str,
+    reference: Callable[[], Awaitable[httpx.Response]],
+    attempt: int,
 ) -> tuple[int, int]:
-    deleting = jittered(client.delete(f"{API}/audience/{audience}"))
-    deleted, referenced = await asyncio.gather(deleting, jittered(reference()))
+    """Sends the delete and the reference together, one of them (alternating by attempt) held
+    back by a random fraction of a window sized to how long a request takes on this machine:
+    short holds give true overlaps, long ones let each side win outright now and then, so both
+    orders show up however slow or fast the machine is."""
+    started = time.perf_counter()
+    await client.get(f"{API}/audience/{audience}")
+    window = max(0.015, 4 * (time.perf_counter() - started))
+    hold = random.random() * window
+    delete_hold, reference_hold = (hold, 0.0) if attempt % 2 else (0.0, hold)
+    deleted, referenced = await asyncio.gather(
+        delayed(client.delete(f"{API}/audience/{audience}"), delete_hold),
+        delayed(reference(), reference_hold),
+    )
     return deleted.status_code, referenced.status_code
 
 
@@ -77,6 +92,7 @@ async def test_delete_against_schedule_never_both_succeed(
                 lambda m=mailing: client.post(
                     f"{API}/mailing/{m}/schedule", json={"scheduledStartDate": FUTURE}
                 ),
+                i,
             )
         )
     await check_outcomes(outcomes, ok=200, gone=417)
@@ -115,7 +131,7 @@ async def test_delete_against_a_new_reference_never_both_succeed(
         await setup_audience(client, name)
         body = REFERENCES[kind](name)
         outcomes.append(
-            await race(client, name, lambda b=body: client.post(f"{API}/{kind}", json=b))
+            await race(client, name, lambda b=body: client.post(f"{API}/{kind}", json=b), i)
         )
     await check_outcomes(outcomes, ok=201, gone=404)
 
