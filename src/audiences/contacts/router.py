@@ -49,6 +49,7 @@ from audiences.core.paging import (
     Paging,
     next_paging,
 )
+from audiences.core.schemas import Serialized
 from audiences.core.settings import SettingsDep
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 
@@ -93,9 +94,12 @@ async def list_properties(session: SessionDep, principal: CurrentPrincipal) -> l
 )
 async def add_contacts(
     body: AddContactsRequest, session: SessionDep, principal: CurrentPrincipal
-) -> list[AddContactResponse]:
+) -> Response:
     """Add (or with `update`, update) at most 100 contacts; answers a code per contact."""
-    return await service.add_contacts(session, principal.account_id, body)
+    return _LIST_RESULTS.response(await service.add_contacts(session, principal.account_id, body))
+
+
+_LIST_RESULTS = Serialized(list[AddContactResponse])
 
 
 _IMPORT_BODY = {

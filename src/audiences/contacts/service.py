@@ -2,7 +2,7 @@
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,7 +33,13 @@ from audiences.contacts.schemas import (
     ContactRead,
     ContactRequest,
 )
-from audiences.contacts.values import PropertyValueError, merge_properties, readable
+from audiences.contacts.values import (
+    PropertyValueError,
+    ValueNormalizer,
+    merge_properties,
+    normalize_value,
+    readable,
+)
 from audiences.core.errors import DomainError, InvalidParams
 from audiences.core.timeutil import epoch_ms
 from audiences.core.validation import valid_external_id
@@ -79,12 +85,20 @@ class Current(Protocol):
 
 
 def write_values(
-    definitions: dict[str, Definition], given: ContactIn, current: Current | None, purge: bool
+    definitions: dict[str, Definition],
+    given: ContactIn,
+    current: Current | None,
+    purge: bool,
+    normalize: Callable[[Definition, Any], Any] = normalize_value,
 ) -> dict[str, Any]:
     """Column values after writing `given` over `current` (None for a new contact)."""
     try:
         properties = merge_properties(
-            definitions, current.properties if current else {}, given.properties or {}, purge
+            definitions,
+            current.properties if current else {},
+            given.properties or {},
+            purge,
+            normalize,
         )
     except PropertyValueError as exc:
         definition = definitions.get(exc.name)
@@ -274,6 +288,8 @@ class _ListPlan:
     new: dict[str, dict[str, Any]] = field(default_factory=dict)
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
     written: dict[str, "_Written"] = field(default_factory=dict)
+    # A list's contacts share values (a city, a permission set): each normalized once.
+    normalize: ValueNormalizer = field(default_factory=ValueNormalizer)
 
     def add(self, given: ContactIn) -> AddContactResponse:
         try:
@@ -284,7 +300,7 @@ class _ListPlan:
                     raise ContactAlreadyExists()
                 if current.anonymized_at is not None:
                     raise ContactAnonymized()
-            values = write_values(self.definitions, given, current, self.purge)
+            values = write_values(self.definitions, given, current, self.purge, self.normalize)
         except DomainError as error:
             return _failure(given, error)
         # The loaded row stays untouched: the list's writes are kept beside it.

@@ -3,6 +3,7 @@ give, how it is stored, and how a read answers it."""
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -267,6 +268,7 @@ def merge_properties(
     current: dict[str, Any],
     given: dict[str, Any],
     purge: bool,
+    normalize: Callable[[Definition, Any], Any] = normalize_value,
 ) -> dict[str, Any]:
     """The properties after a write: given values validated and merged into the current ones
     (set entries merged bit by bit); with purge, what was not given is removed."""
@@ -275,7 +277,7 @@ def merge_properties(
         definition = definitions.get(name)
         if definition is None:
             raise PropertyValueError(name, "is not a property of this account")
-        value = normalize_value(definition, raw)
+        value = normalize(definition, raw)
         if value is None:
             result.pop(name, None)
             continue

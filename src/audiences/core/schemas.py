@@ -1,9 +1,10 @@
 """The base of every API shape: snake_case names in Python, the vendor's camelCase on the wire."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, GetJsonSchemaHandler
+from fastapi import Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetJsonSchemaHandler, TypeAdapter
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -20,6 +21,21 @@ class ApiModel(BaseModel):
         validate_by_name=True,
         serialize_by_alias=True,
     )
+
+
+Shape = TypeVar("Shape")
+
+
+class Serialized(Generic[Shape]):
+    """A hot route's answer written straight to JSON, as FastAPI would write its
+    `response_model` (which still documents it), without validating again what the service
+    has just built: for the calls made thousands of times a second or a hundred items a call."""
+
+    def __init__(self, shape: type[Shape]) -> None:
+        self._adapter: TypeAdapter[Shape] = TypeAdapter(shape)
+
+    def response(self, value: Shape) -> Response:
+        return Response(self._adapter.dump_json(value), media_type="application/json")
 
 
 class NumbersAsStrings(ApiModel):

@@ -16,6 +16,7 @@ from audiences.core.db import SessionDep, database_of
 from audiences.core.errors import ProductNotFound
 from audiences.core.openapi import errors
 from audiences.core.paging import AfterParam, PageSizeParam, next_paging
+from audiences.core.schemas import Serialized
 from audiences.core.settings import SettingsDep
 from audiences.core.uploads import UnsupportedUpload, UploadTooLarge
 from audiences.memberships import bulk_repository, bulk_service, service
@@ -116,9 +117,12 @@ async def check_member(
     contact_external_id: ContactExternalIdPath,
     principal: AudiencePrincipal,
     found: Annotated[bulk_repository.Membership | None, Depends(checked_membership)],
-) -> Member:
+) -> Response:
     """Whether a contact is a member: 200 with its addedAt, else 404."""
-    return bulk_service.check_member(found)
+    return _MEMBER.response(bulk_service.check_member(found))
+
+
+_MEMBER = Serialized(Member)
 
 
 @router.post(
