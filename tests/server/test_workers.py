@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from audiences.core.server import HEALTHCHECK_TIMEOUT
 from tests.server.conftest import ROUTED, Server
 
 # Directly on PostgreSQL, and behind PgBouncer in transaction pooling mode.
@@ -59,7 +60,10 @@ def test_a_killed_worker_is_replaced_and_served_again(server: Server):
     assert len(workers) == 2
     metrics_dir = Path(workers[0].environ()["PROMETHEUS_MULTIPROC_DIR"])
     os.kill(workers[0].pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
+    # The supervisor pings each worker in turn and waits up to its health-check timeout (60 s,
+    # core/server.py) for the answer: a worker killed while its ping is in flight is noticed
+    # only then (the pipe stays open in the supervisor, so its death does not end the wait).
+    deadline = time.monotonic() + HEALTHCHECK_TIMEOUT + 30
     while time.monotonic() < deadline:
         alive = {worker.pid for worker in live_workers(server)}
         if len(alive) == 2 and workers[0].pid not in alive:

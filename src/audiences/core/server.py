@@ -15,6 +15,13 @@ from audiences.core.settings import Settings
 APP = "audiences.app:create_app_from_environment"
 
 
+# A worker answers the supervisor's health checks from a thread, which the first import of the
+# application (pydantic building every model) can keep from running for seconds on a busy
+# machine: uvicorn's 5 s default killed starting workers in a loop there. The price: a worker
+# that dies while the supervisor waits for its answer is replaced only when the wait ends.
+HEALTHCHECK_TIMEOUT = 60
+
+
 def serve(
     host: str, port: int, workers: int, trust_proxy: bool, log_level: str, fd: int | None = None
 ) -> None:
@@ -43,11 +50,7 @@ def serve(
             log_level=log_level.lower(),
             access_log=False,
             timeout_graceful_shutdown=30,
-            # A worker answers the supervisor's health checks from a thread, which the first
-            # import of the application (pydantic building every model) can keep from running
-            # for seconds on a busy machine: uvicorn's 5 s default killed starting workers in a
-            # loop there.
-            timeout_worker_healthcheck=60,
+            timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT,
         )
     finally:
         if metrics_dir is not None:
