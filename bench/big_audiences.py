@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -498,9 +499,9 @@ class Bench:
             )
         )
 
-    def measure_check(self, seconds: int = 10) -> None:
-        """wrk with pre-signed OAuth requests (a fresh nonce each), 32 connections; the
-        medians of `runs` runs of each, on an audience of every --contacts."""
+    def prepare_check(self) -> tuple[Callable[[int], str], Callable[[int], str]]:
+        """An audience of every --contacts, settled, and the paths of the i-th request of the
+        baseline (`SELECT 1`) and of the check; both routes warmed."""
         members = self.contacts
         self.reset()
         audience_id = self.audience("check")
@@ -521,6 +522,12 @@ class Bench:
         # (The baseline's requests carry the same signed header, which it ignores.)
         self.wrk("/healthz/database", baseline_path, 2)
         self.wrk("/integrationservice/audience/check/contact/{c}", check_path, 2)
+        return baseline_path, check_path
+
+    def measure_check(self, seconds: int = 10) -> None:
+        """wrk with pre-signed OAuth requests (a fresh nonce each), 32 connections; the
+        medians of `runs` runs of each, on an audience of every --contacts."""
+        baseline_path, check_path = self.prepare_check()
         baselines, checks = [], []
         # Alternated, so that a noisy moment of the machine does not favour either side.
         for _ in range(self.runs):
@@ -631,6 +638,36 @@ def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(r for r, _ in runs), statistics.median(p for _, p in runs)
 
 
+@contextmanager
+def prepared(
+    given_url: str | None, contacts: int, loaded: int, runs: int, workers: int = 2
+) -> Iterator["Bench"]:
+    """A fresh database holding `loaded` contacts, a server of `workers` workers on it, and the
+    Bench of both; the server stopped and the database dropped afterwards."""
+    admin, embedded = server_url(given_url)
+    database = fresh_database(admin)
+    server = None
+    try:
+        migrate.upgrade(database)
+        server = start_server(database, workers)
+        with psycopg.connect(database) as connection:
+            row = connection.execute(
+                "SELECT account_id FROM api_keys WHERE consumer_key = %s", (KEY,)
+            ).fetchone()
+        assert row
+        account_id = int(row[0])
+        seconds = load_contacts(database, account_id, loaded)
+        print(f"loaded {loaded:,} contacts by COPY in {seconds:.1f} s")
+        yield Bench(database, server, account_id, contacts, runs)
+    finally:
+        if server:
+            server.process.terminate()
+            server.process.wait(30)
+        drop_database(admin, database)
+        if embedded:
+            embedded.cleanup()
+
+
 def percentile(values: list[float], q: int) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -650,24 +687,11 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    admin, embedded = server_url(args.server_url)
-    database = fresh_database(admin)
-    server = None
-    try:
-        migrate.upgrade(database)
-        server = start_server(database)
-        with psycopg.connect(database) as connection:
-            row = connection.execute(
-                "SELECT account_id FROM api_keys WHERE consumer_key = %s", (KEY,)
-            ).fetchone()
-        assert row
-        account_id = int(row[0])
-        loaded = load_contacts(database, account_id, args.contacts + args.contacts // 10)
-        print(f"loaded {args.contacts + args.contacts // 10:,} contacts by COPY in {loaded:.1f} s")
-        with psycopg.connect(database) as connection:
+    loaded = args.contacts + args.contacts // 10
+    with prepared(args.server_url, args.contacts, loaded, args.runs) as bench:
+        with psycopg.connect(bench.database) as connection:
             setting = connection.execute("SHOW autovacuum").fetchone()
         print(f"autovacuum: {setting[0] if setting else '?'}")
-        bench = Bench(database, server, account_id, args.contacts, args.runs)
         for name in args.only:
             print(f"measuring {name} ...", flush=True)
             getattr(bench, f"measure_{name}")()
@@ -682,13 +706,6 @@ def main() -> int:
                     growth <= 100,
                 )
             )
-    finally:
-        if server:
-            server.process.terminate()
-            server.process.wait(30)
-        drop_database(admin, database)
-        if embedded:
-            embedded.cleanup()
 
     print()
     print(

@@ -12,9 +12,6 @@ from collections.abc import Callable
 
 import big_audiences as bench
 import psutil
-import psycopg
-
-from audiences.core import migrate
 
 
 def cpu_seconds(processes: list[psutil.Process]) -> float:
@@ -39,41 +36,14 @@ def main() -> int:
     parser.add_argument("--server-url")
     args = parser.parse_args()
     members = args.contacts
-
-    admin, embedded = bench.server_url(args.server_url)
-    database = bench.fresh_database(admin)
-    server = None
-    try:
-        migrate.upgrade(database)
-        server = bench.start_server(database, workers=args.workers)
-        with psycopg.connect(database) as connection:
-            row = connection.execute(
-                "SELECT account_id FROM api_keys WHERE consumer_key = %s", (bench.KEY,)
-            ).fetchone()
-        assert row
-        bench.load_contacts(database, int(row[0]), members)
-        run = bench.Bench(database, server, int(row[0]), members, 1)
-        run.reset()
-        run.raw_fill(run.audience("check"), bench.ids_body(0, members))
-        for statement in ("VACUUM ANALYZE audience_members", "VACUUM ANALYZE audiences"):
-            run.sql(statement)
-        run.sql("CHECKPOINT")
-        main_process = psutil.Process(server.process.pid)
+    with bench.prepared(args.server_url, members, members, 1, args.workers) as run:
+        main_process = psutil.Process(run.server.process.pid)
         workers = [main_process, *main_process.children(recursive=True)]
-
-        def check(i: int) -> str:
-            contact = bench.contact_id((i * 7919) % members)
-            return f"/integrationservice/audience/check/contact/{contact}"
-
-        def select_1(_: int) -> str:
-            return "/healthz/database"
-
+        select_1, check = run.prepare_check()
         measures: list[tuple[str, Callable[[int], str]]] = [
             ("SELECT 1", select_1),
             ("check", check),
         ]
-        for label, path in measures:
-            run.wrk(label, path, 2)  # warms the route's statements and pools
         print(f"{'':10} {'req/s':>7} {'p99 ms':>7} {'workers µs':>11} {'PostgreSQL µs':>14}")
         for label, path in measures * 2:
             # wrk signs its requests before it starts: the CPU is read while wrk runs.
@@ -89,13 +59,6 @@ def main() -> int:
             worker_us = (cpu_seconds(workers) - before["workers"]) / requests * 1e6
             postgres_us = (cpu_seconds(postgres_processes()) - before["postgres"]) / requests * 1e6
             print(f"{label:10} {rps:7,.0f} {p99:7.1f} {worker_us:11,.0f} {postgres_us:14,.0f}")
-    finally:
-        if server:
-            server.process.terminate()
-            server.process.wait(30)
-        bench.drop_database(admin, database)
-        if embedded:
-            embedded.cleanup()
     return 0
 
 

@@ -34,6 +34,8 @@ class Bench(Protocol):
 
     def http(self) -> httpx.Client: ...
 
+    def sql(self, statement: str, params: tuple[object, ...] = ()) -> None: ...
+
     def record(
         self, name: str, api: str, raw: str, ratio: float, target: str, met: bool
     ) -> None: ...
@@ -147,10 +149,8 @@ def measure_contactlist(bench: Bench, requests: int = 60) -> None:
     # Settled first, as the membership check is: a latency measure is not to be shared with
     # the vacuum and the checkpoint that the imports' millions of rows would start in the
     # middle of it (with autovacuum on, a vacuum of the contacts took one of two cores).
-    settle = ("VACUUM ANALYZE contacts", "CHECKPOINT")
-    with psycopg.connect(bench.database, autocommit=True) as connection:
-        for statement in settle:
-            connection.execute(statement)
+    bench.sql("VACUUM ANALYZE contacts")
+    bench.sql("CHECKPOINT")
     api_times, raw_times = [], []
     with bench.http() as client, psycopg.connect(bench.database) as connection:
         for r in range(requests):
