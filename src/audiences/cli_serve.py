@@ -76,22 +76,17 @@ def _bootstrap(settings: Settings, box: SecretBox, embedded: bool) -> IssuedCred
 
 def _check_port(host: str, port: int) -> None:
     """Fails with one line when the address cannot be listened on (before anything is
-    printed or started)."""
-    with contextlib.closing(_listener(host, port)):
+    printed or started); a plain socket, which another server's shared port also refuses."""
+    with contextlib.closing(_listener(host, port, workers=1)):
         pass
 
 
-def _listener(host: str, port: int) -> socket.socket:
-    """A socket bound to the address (port 0: a free port, known before the server starts),
-    or one line and exit."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    # As the server's own socket: a port left in TIME_WAIT by a previous run is free.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _listener(host: str, port: int, workers: int) -> socket.socket:
+    """The server's socket bound to the address (port 0: a free port, known before the server
+    starts), or one line and exit."""
     try:
-        sock.bind((host, port))
+        return server.bind(host, port, workers)
     except OSError as exc:
-        sock.close()
         reason = (
             "the port is already in use (is another `audiences serve` running?); "
             "stop it or choose another port with --port"
@@ -99,7 +94,6 @@ def _listener(host: str, port: int) -> socket.socket:
             else exc.strerror
         )
         fail(f"Cannot listen on {host}:{port}: {reason}.")
-    return sock
 
 
 @contextlib.contextmanager
@@ -233,11 +227,13 @@ def serve(
     host = host or base_settings.host
     port = base_settings.port if port is None else port
     workers = workers or base_settings.workers
-    listener = _listener(host, port) if port == 0 else None
+    if port != 0:
+        _check_port(host, port)
+    # Bound now when its port is to be known, or when the workers share it by SO_REUSEPORT
+    # (which another of our servers on the port would accept: the check above would not).
+    listener = _listener(host, port, workers) if port == 0 or workers > 1 else None
     if listener is not None:
         port = int(listener.getsockname()[1])
-    else:
-        _check_port(host, port)
     everywhere = host in ("0.0.0.0", "::")  # noqa: S104
     shown_host = "127.0.0.1" if everywhere else host
     base = f"http://{shown_host}:{port}"
@@ -272,7 +268,7 @@ def serve(
             workers,
             settings.trust_proxy,
             settings.log_level,
-            fd=None if listener is None else listener.fileno(),
+            listener,
         )
 
 

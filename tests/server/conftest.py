@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psutil
 import pytest
 
+from audiences.core.server import HEALTHCHECK_TIMEOUT
 from tests.conftest import create_database, drop_database
 from tests.server.pgbouncer import POOLING_ENV, ROUTES, pgbouncer, through
 
@@ -72,6 +75,48 @@ def stop_server(server: Server) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+
+
+def live_workers(server: Server) -> list[psutil.Process]:
+    """The server's worker processes (not multiprocessing's resource tracker, nor a child
+    that has exited and is not reaped yet)."""
+    workers = []
+    for child in psutil.Process(server.process.pid).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                workers.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return workers
+
+
+def listening_sockets(worker: psutil.Process, port: int) -> set[str]:
+    """The worker's listening sockets on the port, as the kernel names them (`socket:[inode]`):
+    a socket shared between processes has the same name in each."""
+    return {
+        os.readlink(f"/proc/{worker.pid}/fd/{c.fd}")
+        for c in worker.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    }
+
+
+def wait_until_listening(server: Server, workers: int = 2) -> None:
+    """Until `workers` workers listen (the server answers as soon as one does)."""
+    port = urlsplit(server.url).port
+    deadline = time.monotonic() + HEALTHCHECK_TIMEOUT
+    while time.monotonic() < deadline:
+        listening = [
+            worker
+            for worker in live_workers(server)
+            if any(
+                c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                for c in worker.net_connections(kind="tcp")
+            )
+        ]
+        if len(listening) == workers:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{workers} workers do not listen")
 
 
 BOOTSTRAP_KEY = "ci-consumer-key"

@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,16 @@ import pytest
 from audiences import __version__
 from audiences.core.db import libpq_url
 from tests.conftest import create_database, drop_database
-from tests.server.conftest import AUDIENCES, Server, free_port, start_server, stop_server
+from tests.server.conftest import (
+    AUDIENCES,
+    Server,
+    free_port,
+    listening_sockets,
+    live_workers,
+    start_server,
+    stop_server,
+    wait_until_listening,
+)
 
 LONG_KEY = "cli-tests-server-key-4d2a9c71e0b3f685"
 
@@ -331,3 +341,38 @@ def test_a_restart_does_not_revive_a_revoked_bootstrap_key_nor_its_console_sessi
             stop_server(second)
     finally:
         drop_database(server_url, database)
+
+
+def test_serve_on_port_0_with_workers_listens_where_it_says(
+    cli_env: dict[str, str], tmp_path: Path
+):
+    ready = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        [AUDIENCES, "serve", "--port", "0", "--workers", "2", "--ready-file", str(ready)],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        url = json.loads(ready.read_text())["url"]
+        # Both workers listen on the announced port, each on a socket of its own.
+        server = Server(url, process, tmp_path / "unused.log")
+        wait_until_listening(server)
+        port = int(url.rsplit(":", 1)[1])
+        first, second = (listening_sockets(worker, port) for worker in live_workers(server))
+        assert first and second and not first & second
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        busy = subprocess.run(
+            [AUDIENCES, "serve", "--port", url.rsplit(":", 1)[1], "--workers", "2"],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert busy.returncode == 1 and "already in use" in busy.stderr, busy.stderr
+    finally:
+        process.terminate()
+        process.wait(40)
