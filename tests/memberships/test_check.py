@@ -6,12 +6,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.dependencies.models import Dependant
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.auth import repository as auth_repository
 from audiences.core.db import HotStatement
 from audiences.memberships import bulk_repository
+from audiences.memberships.router import router
 from tests.conftest import Tenant, make_tenant
 from tests.factories import add_members, make_audience, make_contacts
 from tests.oauth import requests_oauthlib_header
@@ -189,3 +191,19 @@ class TestRepository:
         member_scan = plan[plan.index("audience_members") :]
         assert "Index Cond" in member_scan.split("\n")[1], plan
         assert "contact_id = ct.contact_id" in member_scan.split("\n")[1], plan
+
+
+def test_the_check_resolves_two_dependencies():
+    # FastAPI resolves each dependency of each request, level by level: the check has the
+    # product check and its found row, and nothing else (its path's ids are declared by the
+    # second, for the docs).
+    (route,) = [r for r in router.routes if getattr(r, "name", None) == "check_member"]
+
+    def names(dependant: Dependant) -> list[str]:
+        found = []
+        for sub in dependant.dependencies:
+            found.append(getattr(sub.call, "__name__", "?"))
+            found.extend(names(sub))
+        return found
+
+    assert sorted(names(route.dependant)) == ["checked_membership", "require_audience_product"]

@@ -14,10 +14,6 @@ async def _external_id(externalId: Annotated[str, Path()]) -> str:
     return externalId
 
 
-async def _contact_external_id(contactExternalId: Annotated[str, Path()]) -> str:
-    return contactExternalId
-
-
 async def _encrypted_id(encryptedId: Annotated[str, Path()]) -> str:
     return encryptedId
 
@@ -27,6 +23,5 @@ async def _step_id(stepId: Annotated[str, Path()]) -> str:
 
 
 ExternalIdPath = Annotated[str, Depends(_external_id)]
-ContactExternalIdPath = Annotated[str, Depends(_contact_external_id)]
 EncryptedIdPath = Annotated[str, Depends(_encrypted_id)]
 StepIdPath = Annotated[str, Depends(_step_id)]

@@ -22,10 +22,10 @@ async def current_principal(request: Request) -> Principal:
     return authenticated(request).principal
 
 
-async def require_audience_product(
-    principal: Annotated[Principal, Depends(current_principal)],
-) -> Principal:
+async def require_audience_product(request: Request) -> Principal:
     """Audience calls are for accounts with the Automation or eCommerce product."""
+    # Read here rather than through `current_principal`: a dependency level costs every call.
+    principal = authenticated(request).principal
     if not AUDIENCE_PRODUCTS.intersection(principal.products):
         raise ProductNotFound()
     return principal
