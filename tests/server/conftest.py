@@ -1,5 +1,6 @@
 """Starts the real `audiences serve` in a subprocess, as users and other teams' CI do."""
 
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -102,21 +104,25 @@ def listening_sockets(worker: psutil.Process, port: int) -> set[str]:
 
 def wait_until_listening(server: Server, workers: int = 2) -> None:
     """Until `workers` workers listen (the server answers as soon as one does)."""
-    port = urlsplit(server.url).port
+    port = urlsplit(server.url).port or 80
     deadline = time.monotonic() + HEALTHCHECK_TIMEOUT
     while time.monotonic() < deadline:
-        listening = [
-            worker
-            for worker in live_workers(server)
-            if any(
-                c.status == psutil.CONN_LISTEN and c.laddr.port == port
-                for c in worker.net_connections(kind="tcp")
-            )
-        ]
+        listening = [w for w in live_workers(server) if listening_sockets(w, port)]
         if len(listening) == workers:
             return
         time.sleep(0.2)
     raise AssertionError(f"{workers} workers do not listen")
+
+
+def read_ready_file(
+    ready: Path, process: subprocess.Popen[str] | subprocess.Popen[bytes], timeout: float = 120
+) -> dict[str, Any]:
+    """What `serve --ready-file` announced, once it has (or the server has exited)."""
+    deadline = time.monotonic() + timeout
+    while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    found: dict[str, Any] = json.loads(ready.read_text())
+    return found
 
 
 BOOTSTRAP_KEY = "ci-consumer-key"

@@ -6,7 +6,6 @@ import os
 import re
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.server.conftest import (
     free_port,
     listening_sockets,
     live_workers,
+    read_ready_file,
     start_server,
     stop_server,
     wait_until_listening,
@@ -354,19 +354,16 @@ def test_serve_on_port_0_with_workers_listens_where_it_says(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
-        while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        url = json.loads(ready.read_text())["url"]
+        url = read_ready_file(ready, process)["url"]
         # Both workers listen on the announced port, each on a socket of its own.
         server = Server(url, process, tmp_path / "unused.log")
         wait_until_listening(server)
-        port = int(url.rsplit(":", 1)[1])
-        first, second = (listening_sockets(worker, port) for worker in live_workers(server))
+        port = url.rsplit(":", 1)[1]
+        first, second = (listening_sockets(worker, int(port)) for worker in live_workers(server))
         assert first and second and not first & second
         assert httpx.get(f"{url}/healthz").status_code == 200
         busy = subprocess.run(
-            [AUDIENCES, "serve", "--port", url.rsplit(":", 1)[1], "--workers", "2"],
+            [AUDIENCES, "serve", "--port", port, "--workers", "2"],
             env=cli_env,
             capture_output=True,
             text=True,

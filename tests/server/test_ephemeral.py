@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from audiences.testing.pytest_plugin import Service, start_service
+from tests.server.conftest import read_ready_file
 
 # A bare environment for the child: no database configured, no server key, no bootstrap.
 BARE = {"AUDIENCES_DATABASE_URL": "", "AUDIENCES_SECRET_KEY": "", "AUDIENCES_BOOTSTRAP_KEY": ""}
@@ -165,10 +166,7 @@ def test_the_environment_variable_makes_a_plain_serve_ephemeral(tmp_path: Path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
-        while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        found = json.loads(ready.read_text())
+        found = read_ready_file(ready, process)
         assert Path(found["dataDir"]).name.startswith("audiences-ephemeral-")
         faults = httpx.get(
             f"{found['url']}/integrationservice/testing/faults",

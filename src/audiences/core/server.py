@@ -45,10 +45,20 @@ class WorkerListener(socket.socket):
 
 
 def _worker_socket(family: int, address: Any) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(address)
+    return _bound(socket.socket, family, address, reuse_port=True)
+
+
+def _bound(kind: type[socket.socket], family: int, address: Any, reuse_port: bool) -> socket.socket:
+    sock = kind(family, socket.SOCK_STREAM)
+    try:
+        # As uvicorn's own socket: a port left in TIME_WAIT by a previous run is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
@@ -57,17 +67,7 @@ def bind(host: str, port: int, workers: int) -> socket.socket:
     the workers listen on sockets of their own. Raises OSError when the address is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     own = workers > 1 and OWN_SOCKETS
-    sock = WorkerListener(family, socket.SOCK_STREAM) if own else socket.socket(family)
-    try:
-        # As uvicorn's own socket: a port left in TIME_WAIT by a previous run is free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if own:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+    return _bound(WorkerListener if own else socket.socket, family, (host, port), own)
 
 
 def serve(
@@ -79,7 +79,8 @@ def serve(
     listener: socket.socket | None = None,
 ) -> None:
     """Serves until SIGTERM or SIGINT, then lets requests in flight finish (up to 30 s); on
-    `listener` when given (from `bind`: its port is known before the server starts)."""
+    `listener` when given (from `bind`: its port is known before the server starts, and a
+    `WorkerListener` gives each worker a socket of its own), else on host and port."""
     # Read by every worker (spawned) from the environment; fail here if it is wrong.
     max_head_bytes()
     metrics_dir = None
@@ -87,8 +88,6 @@ def serve(
         # Workers write their metrics to files here; /metrics on any worker sums them.
         metrics_dir = tempfile.mkdtemp(prefix="audiences-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    if listener is None and workers > 1 and OWN_SOCKETS:
-        listener = bind(host, port, workers)
     options: dict[str, Any] = {
         "factory": True,
         "host": host,
