@@ -46,6 +46,13 @@ from audiences.testing.router import router as testing_router
 
 logger = logging.getLogger("audiences")
 
+# Python collects its youngest objects once 700 more have been made than freed (the default). A
+# request that answers 100 contacts holds a few thousand at its peak and frees them all itself,
+# so at 700 the collector ran about twice such a request, scanning what was about to be freed
+# anyway (about 150 µs of a 100-contact list's 3.5 ms of CPU). At 10,000 a request of that size
+# never triggers it; cyclic garbage, which only the collector frees, waits a little longer.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
 DESCRIPTION = """
 A Spotler Mail+ compatible audiences service. Point an existing Spotler client at
 `/integrationservice` or `/integrationservice-1.1.0` (both serve the same API; choose one in
@@ -134,6 +141,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # collector's full passes, which otherwise show up as latency spikes under load.
         gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
         tasks = [
             asyncio.create_task(
                 _purge_expired(app.state.database, settings.oauth_timestamp_window)
