@@ -1,6 +1,8 @@
 """Hot statements run on the driver connection, yet behave as SQLAlchemy's: named parameters,
-rows by column name, and errors translated (a broken connection invalidated)."""
+rows by column name, and errors translated (a broken connection invalidated). The pools hand
+out the connection used last."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -8,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from audiences.core.db import HotStatement, connect_args, create_engine
+from audiences.core.db import Database, HotStatement, connect_args, create_engine
 from audiences.core.settings import Settings
 
 
@@ -76,3 +78,29 @@ class TestTransactionPooling:
                 assert timeout == "0"
         finally:
             await engine.dispose()
+
+
+async def test_after_a_burst_requests_go_on_with_the_connection_used_last(settings: Settings):
+    database = Database.open(settings)
+    engine = database.engines[0]
+    try:
+
+        async def backend(hold: asyncio.Event | None = None) -> int:
+            async with database.write_sessions() as session:
+                pid = await session.scalar(text("SELECT pg_backend_pid()"))
+                if hold is not None:
+                    await hold.wait()
+                await session.commit()
+            return int(pid)
+
+        # Eight connections opened at once, as a burst of requests opens them.
+        release = asyncio.Event()
+        burst = [asyncio.create_task(backend(release)) for _ in range(8)]
+        while engine.sync_engine.pool.checkedout() < 8:
+            await asyncio.sleep(0.01)
+        release.set()
+        assert len(set(await asyncio.gather(*burst))) == 8
+        # Then one request at a time: each on the same backend, not around the pool.
+        assert len({await backend() for _ in range(8)}) == 1
+    finally:
+        await database.close()
