@@ -56,6 +56,27 @@ class TestAddMembers:
         assert await session.scalar(text("SELECT added_at FROM audience_members")) == first
         assert await member_count(session, tenant, "a") == 1
 
+    async def test_ids_with_quotes_braces_and_any_script_are_added_and_removed_as_given(
+        self, tenant: Tenant, base: str, session: AsyncSession
+    ):
+        # The ids travel as one JSON text: nothing of JSON's or of array syntax may leak.
+        ids = ['say "hi"', "back\\slash", "{a,b}", "NULL", "it's", "naïve 名前 🎉", "c,1"]
+        contacts = [{"externalId": e} for e in ids]
+        response = await tenant.client.post(f"{base}/contact/list", json={"contacts": contacts})
+        assert [item["code"] for item in response.json()] == ["OK"] * len(ids), response.text
+        await make_audience(tenant.client, "a", base=base)
+        await add_members(tenant.client, "a", ids, base=base)
+        assert await member_ids(session, tenant, "a") == set(ids)
+        response = await tenant.client.post(
+            f"{base}/audience/a/contact", json={"contacts": ["{a,b}", '"NULL"']}
+        )
+        assert response.json()["externalContactIds"] == ['"NULL"'], response.text
+        response = await tenant.client.request(
+            "DELETE", f"{base}/audience/a/contact", json={"contacts": ids[:4]}
+        )
+        assert response.status_code == 204, response.text
+        assert await member_ids(session, tenant, "a") == set(ids[4:])
+
     async def test_unknown_audience_is_404(self, tenant: Tenant, base: str):
         await make_contacts(tenant.client, ["c1"], base=base)
         response = await tenant.client.post(

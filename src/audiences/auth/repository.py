@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audiences.core.db import HotStatement
+from audiences.core.db import HotStatement, json_array
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ _REMEMBER = """
 _FAILED = f"""
     failed AS (
         SELECT coalesce(max(failures), 0) AS n FROM auth_failures
-        WHERE scope = ANY(CAST(:scopes AS text[])) AND window_start = {_WINDOW_START}
+        WHERE scope = ANY({json_array("scopes", "text")}) AND window_start = {_WINDOW_START}
     )
 """
 _CREDENTIAL_COLUMNS = 6
@@ -111,7 +112,7 @@ async def find_credential(
         params["nonce"] = nonce
         statement = query.by_nonce
     else:
-        params["scopes"] = list(throttle_scopes)
+        params["scopes"] = to_json(list(throttle_scopes)).decode()
         params["window"] = window
         statement = query.by_secret
     row = await statement.first(connection, params)
@@ -148,12 +149,13 @@ async def record_failure(connection: AsyncConnection, scopes: Sequence[str], win
         text(
             f"""
             INSERT INTO auth_failures (scope, window_start, failures)
-            SELECT scope, {_WINDOW_START}, 1 FROM unnest(CAST(:scopes AS text[])) AS scope
+            SELECT scope, {_WINDOW_START}, 1
+            FROM jsonb_array_elements_text(CAST(:scopes AS jsonb)) AS scope
             ON CONFLICT (scope, window_start)
             DO UPDATE SET failures = auth_failures.failures + 1
             """
         ),
-        {"scopes": list(scopes), "window": window},
+        {"scopes": to_json(list(scopes)).decode(), "window": window},
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts.models import Contact, PropertyDefinition
-from audiences.core.db import HotStatement, run_together
+from audiences.core.db import HotStatement, json_array, run_together
 
 
 async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[PropertyDefinition]:
@@ -152,12 +152,6 @@ async def insert_contact(session: AsyncSession, values: dict[str, Any]) -> Conta
     return contact
 
 
-def _json_array(name: str, kind: str) -> str:
-    """An array of the values of the JSON array :<name> (psycopg escapes a list's every item
-    one at a time; JSON is encoded at once)."""
-    return f"ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(:{name} AS jsonb)) AS {kind}))"
-
-
 # The contacts a list names that exist, locked as every writer of several contacts locks them
 # (in externalId order byte by byte, as bulk_repository's import does, with the lock the update
 # itself takes: two writers that share contacts wait for each other instead of deadlocking),
@@ -170,7 +164,7 @@ LOCK_LISTED = HotStatement(
            anonymized_at
     FROM contacts
     WHERE account_id = (SELECT CAST(:account_id AS bigint))
-      AND external_id = ANY({_json_array("external_ids", "text")})
+      AND external_id = ANY({json_array("external_ids", "text")})
     ORDER BY external_id COLLATE "C"
     FOR NO KEY UPDATE
     """
@@ -219,7 +213,7 @@ WRITE_LISTED = HotStatement(
             sms_channel = u.sms_channel, test_group = u.test_group, changed_at = now()
         FROM {_listed("changed")}
         WHERE c.account_id = (SELECT CAST(:account_id AS bigint))
-          AND c.contact_id = ANY({_json_array("contact_ids", "bigint")})
+          AND c.contact_id = ANY({json_array("contact_ids", "bigint")})
           AND c.contact_id = u.contact_id
     )
     INSERT INTO contacts (

@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass
 
+from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from audiences.core.db import json_array
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ _ADD = text(
     """
     WITH input AS (
         SELECT ext, min(ord) AS ord, CAST(:account_id AS bigint) AS account_id
-        FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS t(ext, ord)
+        FROM jsonb_array_elements_text(CAST(:ids AS jsonb)) WITH ORDINALITY AS t(ext, ord)
         GROUP BY ext
     ),
     resolved AS (
@@ -75,7 +78,7 @@ async def add_members(
     """Adds the contacts with these ids, all or none: if any id is unknown (or `refuse` is
     set) nothing changes, and the unknown ids are answered."""
     params = {
-        "ids": external_ids,
+        "ids": to_json(external_ids).decode(),
         "account_id": account_id,
         "audience_id": audience_id,
         "refuse": refuse,
@@ -87,13 +90,14 @@ async def add_members(
 # Members are deleted by their whole primary key: as a join, a plan made on stale statistics
 # (a freshly filled audience believed empty) compared every id with every member.
 _REMOVE = text(
-    """
+    f"""
     WITH removed AS (
         DELETE FROM audience_members m
         WHERE m.account_id = :account_id AND m.audience_id = :audience_id
           AND m.contact_id = ANY(ARRAY(
               SELECT c.contact_id FROM contacts c
-              WHERE c.account_id = :account_id AND c.external_id = ANY(CAST(:ids AS text[]))))
+              WHERE c.account_id = :account_id
+                AND c.external_id = ANY({json_array("ids", "text")})))
         RETURNING 1
     ),
     counted AS (
@@ -116,7 +120,12 @@ async def remove_members(
 ) -> int:
     """Removes the contacts with these ids; unknown ids and non-members are ignored."""
     result = await session.execute(
-        _REMOVE, {"ids": external_ids, "account_id": account_id, "audience_id": audience_id}
+        _REMOVE,
+        {
+            "ids": to_json(external_ids).decode(),
+            "account_id": account_id,
+            "audience_id": audience_id,
+        },
     )
     return int(result.scalar_one())
 
