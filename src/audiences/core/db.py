@@ -72,8 +72,9 @@ def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> 
         "pool_pre_ping": False,
         # The connection used last is used next: its backend is warm (its caches, psycopg's
         # prepared statements). First in, first out walked every request through the whole
-        # pool once a burst had filled it, each to a backend idle the longest: a 100-contact
-        # list took 1.9x raw PostgreSQL's time that way, 1.7x this way (bench/big_audiences.py).
+        # pool once a burst had filled it, each to the backend idle the longest: a 100-contact
+        # list took 1.84-2.0x raw PostgreSQL's time that way, 1.62-1.75x this way (lab runs,
+        # docs/performance.md).
         "pool_use_lifo": True,
         "pool_timeout": settings.db_pool_timeout,
         "pool_recycle": 1800,
