@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.contacts import bulk_repository, repository
-from audiences.core.db import driver_connection
+from audiences.core.statements import driver_connection
 from tests.conftest import Tenant
 from tests.plans import (
     Planned,

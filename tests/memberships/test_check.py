@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from audiences.auth import repository as auth_repository
-from audiences.core.db import HotStatement
+from audiences.core.statements import HotStatement
 from audiences.memberships import bulk_repository
 from audiences.memberships.router import router
 from tests.conftest import Tenant, make_tenant

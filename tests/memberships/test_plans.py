@@ -4,7 +4,7 @@ the tables were analyzed while the account was empty or never analyzed at all.""
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from audiences.core.db import driver_connection
+from audiences.core.statements import driver_connection
 from audiences.memberships import bulk_repository
 from tests.conftest import Tenant
 from tests.plans import StaleAccount, describe, explain, quadratic_joins, recorded_plans

@@ -4,11 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audiences.core.db import HotStatement, json_array
+from audiences.core.statements import HotStatement, json_array, json_elements, json_text
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ async def find_credential(
         params["nonce"] = nonce
         statement = query.by_nonce
     else:
-        params["scopes"] = to_json(list(throttle_scopes)).decode()
+        params["scopes"] = json_text(throttle_scopes)
         params["window"] = window
         statement = query.by_secret
     row = await statement.first(connection, params)
@@ -149,13 +148,12 @@ async def record_failure(connection: AsyncConnection, scopes: Sequence[str], win
         text(
             f"""
             INSERT INTO auth_failures (scope, window_start, failures)
-            SELECT scope, {_WINDOW_START}, 1
-            FROM jsonb_array_elements_text(CAST(:scopes AS jsonb)) AS scope
+            SELECT scope, {_WINDOW_START}, 1 FROM {json_elements("scopes")} AS scope
             ON CONFLICT (scope, window_start)
             DO UPDATE SET failures = auth_failures.failures + 1
             """
         ),
-        {"scopes": to_json(list(scopes)).decode(), "window": window},
+        {"scopes": json_text(scopes), "window": window},
     )
 
 

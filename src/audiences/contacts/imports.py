@@ -19,9 +19,9 @@ from audiences.contacts.import_formats import (
 from audiences.contacts.properties import Definition
 from audiences.contacts.schemas import ImportError, ImportReport
 from audiences.contacts.values import PropertyValueError, ValueNormalizer
-from audiences.core.db import driver_connection
 from audiences.core.errors import DomainError
 from audiences.core.retry import retry_statement
+from audiences.core.statements import driver_connection
 from audiences.core.uploads import UploadFormat
 from audiences.core.validation import valid_external_id
 

@@ -3,13 +3,12 @@
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic_core import to_json
 from sqlalchemy import Row, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audiences.contacts.models import Contact, PropertyDefinition
-from audiences.core.db import HotStatement, json_array, run_together
+from audiences.core.statements import HotStatement, json_array, json_text, run_together
 
 
 async def list_definitions(session: AsyncSession, account_id: int) -> Sequence[PropertyDefinition]:
@@ -180,7 +179,7 @@ async def lock_listed_contacts(
     definitions, contacts = await run_together(
         session,
         (_HOT_DEFINITIONS, {"account_id": account_id}),
-        (LOCK_LISTED, {"account_id": account_id, "external_ids": to_json(external_ids).decode()}),
+        (LOCK_LISTED, {"account_id": account_id, "external_ids": json_text(external_ids)}),
     )
     return definitions, {row.external_id: row for row in contacts}
 
@@ -245,9 +244,9 @@ async def write_listed_contacts(
     contact_ids = sorted(changed)
     params = {
         "account_id": account_id,
-        "contact_ids": to_json(contact_ids).decode(),
-        "changed": to_json([{"contact_id": c, **changed[c]} for c in contact_ids]).decode(),
-        "new": to_json(new).decode(),
+        "contact_ids": json_text(contact_ids),
+        "changed": json_text([{"contact_id": c, **changed[c]} for c in contact_ids]),
+        "new": json_text(new),
     }
     (rows,) = await run_together(session, (WRITE_LISTED, params))
     return {row.external_id for row in rows}

@@ -2,11 +2,10 @@
 
 from dataclasses import dataclass
 
-from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences.core.db import json_array
+from audiences.core.statements import json_array, json_elements, json_text
 
 
 @dataclass(frozen=True)
@@ -21,10 +20,10 @@ class AddResult:
 # the account as a constant, a plan made while the statistics believed the account nearly
 # empty compared every id with every contact of the account.
 _ADD = text(
-    """
+    f"""
     WITH input AS (
         SELECT ext, min(ord) AS ord, CAST(:account_id AS bigint) AS account_id
-        FROM jsonb_array_elements_text(CAST(:ids AS jsonb)) WITH ORDINALITY AS t(ext, ord)
+        FROM {json_elements("ids")} WITH ORDINALITY AS t(ext, ord)
         GROUP BY ext
     ),
     resolved AS (
@@ -61,7 +60,7 @@ _ADD = text(
         RETURNING 1
     )
     SELECT (SELECT n FROM counted) AS added,
-           (SELECT coalesce(array_agg(ext ORDER BY ord), '{}') FROM unknown) AS unknown,
+           (SELECT coalesce(array_agg(ext ORDER BY ord), '{{}}') FROM unknown) AS unknown,
            (SELECT count(*) FROM touched) AS touched
     """
 )
@@ -78,7 +77,7 @@ async def add_members(
     """Adds the contacts with these ids, all or none: if any id is unknown (or `refuse` is
     set) nothing changes, and the unknown ids are answered."""
     params = {
-        "ids": to_json(external_ids).decode(),
+        "ids": json_text(external_ids),
         "account_id": account_id,
         "audience_id": audience_id,
         "refuse": refuse,
@@ -122,7 +121,7 @@ async def remove_members(
     result = await session.execute(
         _REMOVE,
         {
-            "ids": to_json(external_ids).decode(),
+            "ids": json_text(external_ids),
             "account_id": account_id,
             "audience_id": audience_id,
         },

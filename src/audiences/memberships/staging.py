@@ -12,8 +12,8 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audiences.core.db import driver_connection
 from audiences.core.errors import InvalidParams
+from audiences.core.statements import driver_connection
 from audiences.core.uploads import (
     EndMarkerGuard,
     LineCounter,

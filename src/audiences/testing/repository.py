@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from audiences.core.db import HotStatement
+from audiences.core.statements import HotStatement
 from audiences.models import metadata
 from audiences.testing.models import Fault
 
